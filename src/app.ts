@@ -1,0 +1,82 @@
+import { randomUUID } from 'node:crypto';
+import multipart from '@fastify/multipart';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { Config } from './config.js';
+import { ErrorBody } from './errors.js';
+import { installErrorHandling } from './http/error-handler.js';
+import type { Classifier } from './inference/classifier.js';
+import healthRoutes from './routes/health.js';
+import historyRoute from './routes/history.js';
+import predictRoute from './routes/predict.js';
+import rootRoute from './routes/root.js';
+import { createPredictor } from './service/predictor.js';
+import type { HistoryStore } from './store/history-store.js';
+import { PredictionRecord } from './store/record.js';
+
+export interface AppDeps {
+  config: Config;
+  classifier: Classifier;
+  history: HistoryStore;
+  /** Fastify logger options; false silences logs (tests). */
+  logger?: FastifyServerOptions['logger'];
+}
+
+const REQUEST_ID = /^[\w.:-]{1,64}$/;
+
+/**
+ * Builds the whole HTTP application around its dependencies, without listening.
+ * Tests call it and use `inject()`; `serve` listens.
+ */
+export async function buildApp({ config, classifier, history, logger }: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: logger ?? { level: config.logLevel },
+    requestTimeout: config.requestTimeoutMs,
+    // An incoming x-request-id is kept when it is safe to log; otherwise we make one.
+    genReqId: (req) => {
+      const incoming = req.headers['x-request-id'];
+      return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    },
+    ajv: { customOptions: { coerceTypes: true, removeAdditional: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.addHook('onRequest', async (request, reply) => {
+    void reply.header('x-request-id', request.id);
+  });
+  app.addSchema(ErrorBody);
+  app.addSchema(PredictionRecord);
+  installErrorHandling(app, { maxUploadBytes: config.maxUploadBytes });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Leakwatch',
+        description: 'Classifies industrial sensor images (PNG) as Leak or Normal with an ONNX model, and records every prediction.',
+        version: '0.1.0',
+      },
+      tags: [
+        { name: 'predictions', description: 'Classify images and read the history' },
+        { name: 'health', description: 'Liveness and readiness' },
+      ],
+    },
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
+
+  await app.register(multipart, { limits: { fileSize: config.maxUploadBytes } });
+  const predictor = createPredictor({
+    classifier,
+    history,
+    thresholds: { leak: config.leakThreshold, severityLow: config.severityLowThreshold, severityHigh: config.severityHighThreshold },
+    limits: { maxPixels: config.maxImagePixels },
+  });
+  await app.register(rootRoute);
+  await app.register(healthRoutes, { classifier, history });
+  await app.register(predictRoute, { predictor, maxUploadBytes: config.maxUploadBytes });
+  await app.register(historyRoute, { history });
+  return app;
+}

@@ -1,0 +1,106 @@
+import { availableParallelism } from 'node:os';
+import Type, { type Static, type TSchema } from 'typebox';
+import Value from 'typebox/value';
+
+/**
+ * Every option of the service, declared once: its type, default, env var, CLI flag and help.
+ * `leakwatch serve --help`, README's table and the validation all read from here.
+ */
+const option = <T extends TSchema>(env: string, flag: string, schema: T) => ({ env, flag, schema });
+
+const Probability = (def: number, description: string) =>
+  Type.Number({ minimum: 0, maximum: 1, default: def, description });
+
+export const OPTIONS = {
+  host: option('HOST', '--host', Type.String({ minLength: 1, default: '0.0.0.0', description: 'Address to listen on' })),
+  port: option('PORT', '--port', Type.Integer({ minimum: 0, maximum: 65535, default: 8000, description: 'TCP port to listen on (0 picks a free one)' })),
+  modelPath: option('MODEL_PATH', '--model-path', Type.String({ minLength: 1, default: 'models/resnet18_binary_finetuned.onnx', description: 'ONNX model file' })),
+  databaseUrl: option('DATABASE_URL', '--database-url', Type.String({ minLength: 1, default: 'sqlite:data/predictions.db', description: 'History store: sqlite:PATH or postgres://…' })),
+  leakThreshold: option('LEAK_THRESHOLD', '--leak-threshold', Probability(0.5, 'An image is a Leak when p(Leak) ≥ this')),
+  severityLowThreshold: option('SEVERITY_LOW_THRESHOLD', '--severity-low-threshold', Probability(0.5, 'A Leak with confidence ≥ this is "low"')),
+  severityHighThreshold: option('SEVERITY_HIGH_THRESHOLD', '--severity-high-threshold', Probability(0.9, 'A Leak with confidence ≥ this is "high"')),
+  maxUploadBytes: option('MAX_UPLOAD_BYTES', '--max-upload-bytes', Type.Integer({ minimum: 1024, default: 10 * 1024 * 1024, description: 'Largest accepted upload, in bytes' })),
+  maxImagePixels: option('MAX_IMAGE_PIXELS', '--max-image-pixels', Type.Integer({ minimum: 1, default: 40_000_000, description: 'Largest accepted image, width × height' })),
+  labels: option('LABELS', '--labels', Type.String({ pattern: '^[^,]+,[^,]+$', default: 'Normal,Leak', description: 'Class labels when the model has none; the second is the leak class' })),
+  mean: option('MEAN', '--mean', Type.String({ default: '0.485,0.456,0.406', description: 'Per-channel normalization mean when the model has none' })),
+  std: option('STD', '--std', Type.String({ default: '0.229,0.224,0.225', description: 'Per-channel normalization std when the model has none' })),
+  maxBatch: option('MAX_BATCH', '--max-batch', Type.Integer({ minimum: 1, maximum: 256, default: 4, description: 'Most images grouped into one inference run' })),
+  inferenceWorkers: option('INFERENCE_WORKERS', '--inference-workers', Type.Integer({ minimum: 1, maximum: 64, default: 1, description: 'Inference worker threads, each with its own ONNX Runtime session' })),
+  inferenceThreads: option('INFERENCE_THREADS', '--inference-threads', Type.Integer({ minimum: 1, maximum: 256, default: availableParallelism(), description: 'ONNX Runtime intra-op threads per worker (default: the cores)' })),
+  sqliteSynchronous: option('SQLITE_SYNCHRONOUS', '--sqlite-synchronous', Type.Union([Type.Literal('FULL'), Type.Literal('NORMAL')], { default: 'FULL', description: 'SQLite durability: FULL syncs every commit to disk; NORMAL may lose the last commits on power loss' })),
+  requestTimeoutMs: option('REQUEST_TIMEOUT_MS', '--request-timeout-ms', Type.Integer({ minimum: 1000, default: 60_000, description: 'Longest time a client may take to send a request' })),
+  logLevel: option('LOG_LEVEL', '--log-level', Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info', description: 'Log level' })),
+};
+
+export type OptionKey = keyof typeof OPTIONS;
+type OptionsSchema = { [K in OptionKey]: (typeof OPTIONS)[K]['schema'] };
+export type Config = Readonly<{ [K in OptionKey]: Static<OptionsSchema[K]> }>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Raw option values as strings: CLI flags (camelCase keys) win over env vars, which win over defaults. */
+export type RawOptions = Partial<Record<OptionKey, string | undefined>>;
+
+function describeError(key: OptionKey, schema: TSchema, raw: string): string {
+  const { env, flag } = OPTIONS[key];
+  const s = schema as { minimum?: number; maximum?: number; type?: string; anyOf?: { const: string }[]; pattern?: string };
+  let expected: string;
+  if (s.anyOf) expected = `one of ${s.anyOf.map((a) => a.const).join(', ')}`;
+  else if (s.type === 'integer' || s.type === 'number') {
+    const kind = s.type === 'integer' ? 'an integer' : 'a number';
+    const range = [s.minimum !== undefined ? `≥ ${s.minimum}` : '', s.maximum !== undefined ? `≤ ${s.maximum}` : ''].filter(Boolean).join(' and ');
+    expected = range ? `${kind} ${range}` : kind;
+  } else if (s.pattern) expected = `a value matching ${s.pattern}`;
+  else expected = 'a non-empty string';
+  return `invalid ${env} (${flag}) = ${JSON.stringify(raw)}: expected ${expected}`;
+}
+
+function parseOne(key: OptionKey, raw: string | undefined): unknown {
+  const schema = OPTIONS[key].schema as unknown as TSchema & { default: unknown };
+  if (raw === undefined) return schema.default;
+  const trimmed = raw.trim();
+  const value = Value.Convert(schema, trimmed);
+  // Convert turns '' into 0 and '1e3' into 1000 for numbers; insist on a plain decimal.
+  const numeric = 'type' in schema && (schema.type === 'number' || schema.type === 'integer');
+  if ((numeric && !/^-?\d+(\.\d+)?$/.test(trimmed)) || !Value.Check(schema, value)) {
+    throw new ConfigError(describeError(key, schema, raw));
+  }
+  return value;
+}
+
+function parseTriple(key: 'mean' | 'std', raw: string): readonly [number, number, number] {
+  const parts = raw.split(',').map((p) => Number(p.trim()));
+  if (parts.length !== 3 || parts.some((p) => !Number.isFinite(p)) || (key === 'std' && parts.some((p) => p <= 0))) {
+    throw new ConfigError(`invalid ${OPTIONS[key].env} (${OPTIONS[key].flag}) = ${JSON.stringify(raw)}: expected three comma-separated numbers${key === 'std' ? ' > 0' : ''}`);
+  }
+  return parts as unknown as readonly [number, number, number];
+}
+
+/** Reads, validates and freezes the configuration. Throws ConfigError with one line naming the option. */
+export function loadConfig(flags: RawOptions = {}, env: NodeJS.ProcessEnv = process.env): Config {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(OPTIONS) as OptionKey[]) {
+    const raw = flags[key] ?? env[OPTIONS[key].env];
+    out[key] = parseOne(key, raw === '' && flags[key] === undefined ? undefined : raw);
+  }
+  const config = out as Config;
+  parseTriple('mean', config.mean);
+  parseTriple('std', config.std);
+  if (!(config.severityLowThreshold <= config.severityHighThreshold)) {
+    throw new ConfigError(
+      `invalid thresholds: SEVERITY_LOW_THRESHOLD (${config.severityLowThreshold}) must be ≤ SEVERITY_HIGH_THRESHOLD (${config.severityHighThreshold})`,
+    );
+  }
+  return Object.freeze(config);
+}
+
+export function configTriple(config: Config, key: 'mean' | 'std'): readonly [number, number, number] {
+  return parseTriple(key, config[key]);
+}
+
+export function configLabels(config: Config): readonly [string, string] {
+  const [normal, leak] = config.labels.split(',').map((l) => l.trim());
+  return [normal!, leak!];
+}

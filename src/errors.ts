@@ -1,0 +1,66 @@
+import Type, { type Static } from 'typebox';
+
+/** The one error body every failure answers with. */
+export const ErrorBody = Type.Object(
+  {
+    code: Type.String({ description: 'Stable, machine-readable error code', examples: ['invalid_png'] }),
+    message: Type.String({ description: 'What went wrong and how to fix it' }),
+    request_id: Type.Optional(Type.String({ description: 'The request id, also in the x-request-id header and the logs' })),
+  },
+  { $id: 'ErrorBody', title: 'Error' },
+);
+export type ErrorBody = Static<typeof ErrorBody>;
+
+/** An error we throw on purpose: its status, code and message are safe to show to the client. */
+export class ApiError extends Error {
+  override name = 'ApiError';
+  constructor(
+    readonly statusCode: number,
+    readonly code: string,
+    message: string,
+    readonly headers: Readonly<Record<string, string>> = {},
+  ) {
+    super(message);
+  }
+}
+
+const MiB = 1024 * 1024;
+const formatBytes = (n: number) => (n % MiB === 0 ? `${n / MiB} MiB` : `${n} bytes`);
+
+/** The catalogue: every error the API answers with, declared once. */
+export const Errors = {
+  missingField: (field: string) =>
+    new ApiError(422, 'missing_field', `The multipart form field '${field}' is required.`),
+  duplicateField: (field: string) =>
+    new ApiError(422, 'duplicate_field', `The multipart form field '${field}' was sent more than once; send it exactly once.`),
+  invalidSensorId: (reason: string) =>
+    new ApiError(422, 'invalid_sensor_id', `Invalid sensor_id: ${reason}.`),
+  notMultipart: () =>
+    new ApiError(415, 'unsupported_media_type', "The request body must be multipart/form-data with a 'file' part and a 'sensor_id' field."),
+  malformedMultipart: (reason: string) =>
+    new ApiError(400, 'malformed_multipart', `The multipart body could not be parsed: ${reason}.`),
+  notPng: () =>
+    new ApiError(415, 'unsupported_image_type', 'The uploaded file is not a PNG image (its bytes do not start with the PNG signature).'),
+  emptyFile: () => new ApiError(400, 'empty_file', 'The uploaded file is empty.'),
+  invalidPng: (reason: string) =>
+    new ApiError(400, 'invalid_png', `The uploaded PNG could not be decoded: ${reason}.`),
+  uploadTooLarge: (limit: number) =>
+    new ApiError(413, 'upload_too_large', `The upload exceeds the limit of ${formatBytes(limit)}.`),
+  imageTooLarge: (width: number, height: number, limit: number) =>
+    new ApiError(413, 'image_too_large', `The image is ${width}×${height} pixels, over the limit of ${limit} pixels.`),
+  invalidParameter: (name: string, reason: string) =>
+    new ApiError(400, 'invalid_parameter', `Invalid query parameter '${name}': ${reason}.`),
+  badRequest: (reason: string) => new ApiError(400, 'bad_request', reason),
+  notFound: (method: string, url: string) =>
+    new ApiError(404, 'not_found', `No route for ${method} ${url.split('?')[0] ?? ''}.`),
+  notReady: (reason: string) => new ApiError(503, 'not_ready', `The service is not ready: ${reason}.`),
+  storeUnavailable: () =>
+    new ApiError(503, 'store_unavailable', 'The prediction could not be recorded because the history store is unavailable; nothing was saved. Retry later.', { 'retry-after': '5' }),
+  inferenceFailed: () =>
+    new ApiError(500, 'inference_failed', 'The model failed to classify this image. The failure has been logged.'),
+  internal: () => new ApiError(500, 'internal_error', 'An internal error occurred. It has been logged.'),
+} as const;
+
+/** Responses every route may produce, for OpenAPI. */
+export const errorResponses = (...statuses: number[]) =>
+  Object.fromEntries(statuses.map((s) => [s, Type.Ref('ErrorBody')]));

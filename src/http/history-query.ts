@@ -1,0 +1,58 @@
+import Type, { type Static } from 'typebox';
+import { Errors } from '../errors.js';
+import type { HistoryQuery } from '../store/history-store.js';
+
+export const HistoryQuerystring = Type.Object({
+  sensor_id: Type.Optional(Type.String({ description: 'Only records from this sensor' })),
+  prediction: Type.Optional(Type.String({ description: 'Only records with this prediction, e.g. Leak or Normal' })),
+  severity: Type.Optional(Type.Union([Type.Literal('none'), Type.Literal('low'), Type.Literal('high')], { description: 'Only records with this severity' })),
+  since: Type.Optional(Type.String({ description: 'Only records at or after this instant (ISO 8601; without a zone it is UTC)', examples: ['2026-11-26T00:00:00Z'] })),
+  until: Type.Optional(Type.String({ description: 'Only records at or before this instant (ISO 8601; without a zone it is UTC)' })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, description: 'At most this many records (the oldest matching ones)' })),
+});
+export type HistoryQuerystring = Static<typeof HistoryQuerystring>;
+
+// Calendar date, optionally with time (minutes or seconds, optional fraction) and zone.
+const ISO_INSTANT = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+
+/** Parses an ISO 8601 date or date-time to the stored form (UTC, millisecond precision); undefined when invalid. */
+export function parseInstant(text: string): string | undefined {
+  const m = ISO_INSTANT.exec(text.trim());
+  if (!m) return undefined;
+  const [y, mo, d, h, mi, s] = m.slice(1, 7).map((v: string | undefined) => Number(v ?? 0)) as [number, number, number, number, number, number];
+  const frac = m[7] ?? '';
+  const zone = m[8] ?? 'Z';
+  const daysInMonth = new Date(Date.UTC(y, mo, 0)).getUTCDate();
+  if (y < 1000 || mo < 1 || mo > 12 || d < 1 || d > daysInMonth || h > 23 || mi > 59 || s > 59) return undefined;
+  let offsetMinutes = 0;
+  if (zone !== 'Z') {
+    const zh = Number(zone.slice(1, 3));
+    const zm = Number(zone.slice(-2));
+    if (zh > 23 || zm > 59) return undefined;
+    offsetMinutes = (zone.startsWith('-') ? -1 : 1) * (zh * 60 + zm);
+  }
+  const ms = Number(frac.padEnd(3, '0').slice(0, 3));
+  const time = Date.UTC(y, mo - 1, d, h, mi, s, ms) - offsetMinutes * 60_000;
+  const date = new Date(time);
+  return date.getUTCFullYear() <= 9999 ? date.toISOString() : undefined;
+}
+
+/** Validates and converts the query string of GET /prediction_history. */
+export function toHistoryQuery(qs: HistoryQuerystring): HistoryQuery {
+  const query: HistoryQuery = {};
+  if (qs.sensor_id !== undefined) query.sensorId = qs.sensor_id;
+  if (qs.prediction !== undefined) query.prediction = qs.prediction;
+  if (qs.severity !== undefined) query.severity = qs.severity;
+  for (const key of ['since', 'until'] as const) {
+    const raw = qs[key];
+    if (raw === undefined) continue;
+    const instant = parseInstant(raw);
+    if (instant === undefined) throw Errors.invalidParameter(key, `${JSON.stringify(raw)} is not an ISO 8601 date or date-time, e.g. 2026-11-26T08:00:00Z`);
+    query[key] = instant;
+  }
+  if (query.since !== undefined && query.until !== undefined && query.since > query.until) {
+    throw Errors.invalidParameter('since', 'it is later than until');
+  }
+  if (qs.limit !== undefined) query.limit = qs.limit;
+  return query;
+}

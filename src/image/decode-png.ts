@@ -1,0 +1,60 @@
+import sharp, { type Metadata } from 'sharp';
+import type { RawImage } from '../preprocess/types.js';
+
+/** The only module that imports sharp. */
+
+// Only the PNG loader may ever run on uploads, whatever the bytes claim to be.
+sharp.block({ operation: ['VipsForeignLoad'] });
+sharp.unblock({ operation: ['VipsForeignLoadPngBuffer'] });
+// Decoding runs in libuv's pool; keep libvips's own threading and cache from competing with inference.
+sharp.concurrency(1);
+sharp.cache(false);
+
+export interface DecodeLimits {
+  maxPixels: number;
+}
+
+/** Why an upload could not be decoded; `kind` maps to the API error. */
+export class DecodeError extends Error {
+  override name = 'DecodeError';
+  constructor(
+    readonly kind: 'not_png' | 'corrupt' | 'too_large',
+    message: string,
+    readonly width = 0,
+    readonly height = 0,
+  ) {
+    super(message);
+  }
+}
+
+const SHARP_OPTIONS = { failOn: 'warning', limitInputPixels: false, sequentialRead: true, pages: 1 } as const;
+
+/**
+ * Decodes a PNG to raw samples at its native depth (16-bit stays 16-bit). Palette images come
+ * out expanded; grey comes out as RGB. Header checks run before any pixel is decoded.
+ */
+export async function decodePng(bytes: Uint8Array, limits: DecodeLimits): Promise<RawImage> {
+  let meta: Metadata;
+  try {
+    meta = await sharp(bytes, SHARP_OPTIONS).metadata();
+  } catch (err) {
+    throw new DecodeError('corrupt', `unreadable header (${(err as Error).message})`);
+  }
+  if (meta.format !== 'png') throw new DecodeError('not_png', `decoded as ${meta.format}`);
+  const { width, height } = meta;
+  if (!(width > 0 && height > 0)) throw new DecodeError('corrupt', `invalid dimensions ${width}x${height}`);
+  if (width * height > limits.maxPixels) throw new DecodeError('too_large', 'too many pixels', width, height);
+  const depth = meta.depth === 'ushort' ? 16 : 8;
+  try {
+    const { data, info } = await sharp(bytes, { ...SHARP_OPTIONS, limitInputPixels: limits.maxPixels })
+      .raw({ depth: depth === 16 ? 'ushort' : 'uchar' })
+      .toBuffer({ resolveWithObject: true });
+    const channels = info.channels;
+    if (channels < 1 || channels > 4) throw new DecodeError('corrupt', `unexpected channel count ${channels}`);
+    const samples = depth === 16 ? new Uint16Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.length)) : new Uint8Array(data.buffer, data.byteOffset, data.length);
+    return { data: samples, width: info.width, height: info.height, channels, depth };
+  } catch (err) {
+    if (err instanceof DecodeError) throw err;
+    throw new DecodeError('corrupt', (err as Error).message);
+  }
+}

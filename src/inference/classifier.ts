@@ -1,0 +1,172 @@
+import { Worker } from 'node:worker_threads';
+import type { RawImage } from '../preprocess/types.js';
+import type { SpecFallbacks } from './model-spec.js';
+import type { FromWorker, ModelIdentity, ToWorker, WorkerInit } from './protocol.js';
+
+/** Classifies decoded images; the rest of the service depends on this, not on ONNX Runtime. */
+export interface Classifier {
+  readonly model: ModelIdentity;
+  /** Resolves to [p(class 0), p(class 1)]; class 1 is the leak class. */
+  classify(image: RawImage): Promise<[number, number]>;
+  /** True while at least one worker is up. */
+  isReady(): boolean;
+  close(): Promise<void>;
+}
+
+export interface ClassifierOptions {
+  modelPath: string;
+  fallbacks: SpecFallbacks;
+  workers: number;
+  intraOpThreads: number;
+  maxBatch: number;
+}
+
+/** Thrown when inference fails for one request; the service stays up. */
+export class InferenceError extends Error {
+  override name = 'InferenceError';
+}
+
+/** The model could not be loaded by a worker. */
+export class ClassifierStartError extends Error {
+  override name = 'ClassifierStartError';
+}
+
+interface Pending {
+  image: RawImage;
+  resolve: (p: [number, number]) => void;
+  reject: (err: Error) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  inFlight: Pending[] | null;
+}
+
+// Built, this module is JavaScript. Under tsx (tests, `npm run leakwatch`) it is TypeScript, and
+// tsx's loader does not reach worker threads by itself, so the worker registers it first.
+const RUNNING_TS = import.meta.url.endsWith('.ts');
+const WORKER_URL = new URL(RUNNING_TS ? './worker.ts' : './worker.js', import.meta.url);
+const newWorker = (init: WorkerInit) =>
+  RUNNING_TS
+    ? new Worker(
+        `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(WORKER_URL.href)}); })`,
+        { eval: true, workerData: init },
+      )
+    : new Worker(WORKER_URL, { workerData: init });
+
+function spawn(init: WorkerInit): Promise<{ worker: Worker; model: ModelIdentity }> {
+  return new Promise((resolve, reject) => {
+    const worker = newWorker(init);
+    const onExit = (code: number) => reject(new ClassifierStartError(`inference worker exited with code ${code} while loading the model`));
+    worker.once('error', reject);
+    worker.once('exit', onExit);
+    worker.once('message', (msg: FromWorker) => {
+      worker.off('error', reject);
+      worker.off('exit', onExit);
+      if (msg.type === 'ready') resolve({ worker, model: msg.model });
+      else {
+        void worker.terminate();
+        reject(new ClassifierStartError(msg.type === 'failed' ? msg.message : 'inference worker sent an unexpected message'));
+      }
+    });
+  });
+}
+
+/**
+ * Starts the inference workers and returns once every one has loaded the model.
+ * Requests queue here; whenever a worker is idle it takes up to `maxBatch` of them as one batch.
+ */
+export async function startClassifier(options: ClassifierOptions): Promise<Classifier> {
+  const init: WorkerInit = { modelPath: options.modelPath, fallbacks: options.fallbacks, intraOpThreads: options.intraOpThreads };
+  const started = await Promise.allSettled(Array.from({ length: options.workers }, () => spawn(init)));
+  const failure = started.find((s) => s.status === 'rejected');
+  if (failure) {
+    await Promise.all(started.flatMap((s) => (s.status === 'fulfilled' ? [s.value.worker.terminate()] : [])));
+    throw failure.reason instanceof Error ? failure.reason : new ClassifierStartError(String(failure.reason));
+  }
+  const first = started[0] as PromiseFulfilledResult<{ worker: Worker; model: ModelIdentity }>;
+  const model = first.value.model;
+  const batchLimit = Math.min(options.maxBatch, model.spec.fixedBatch ?? options.maxBatch);
+  const queue: Pending[] = [];
+  const slots: Slot[] = [];
+  let batchSeq = 0;
+  let closing = false;
+
+  const pump = () => {
+    for (const slot of slots) {
+      if (queue.length === 0) return;
+      if (slot.inFlight) continue;
+      const batch = queue.splice(0, batchLimit);
+      slot.inFlight = batch;
+      const msg: ToWorker = { type: 'run', batch: ++batchSeq, images: batch.map((p) => p.image) };
+      slot.worker.postMessage(msg);
+    }
+  };
+
+  const failInFlight = (slot: Slot, reason: string) => {
+    for (const p of slot.inFlight ?? []) p.reject(new InferenceError(reason));
+    slot.inFlight = null;
+  };
+
+  const attach = (slot: Slot) => {
+    slot.worker.on('message', (msg: FromWorker) => {
+      if (msg.type !== 'result' || !slot.inFlight) return;
+      const batch = slot.inFlight;
+      slot.inFlight = null;
+      msg.results.forEach((r, i) => {
+        const p = batch[i]!;
+        if (r.ok) p.resolve(r.probabilities);
+        else p.reject(new InferenceError(r.message));
+      });
+      pump();
+    });
+    slot.worker.on('error', (err) => failInFlight(slot, `inference worker crashed: ${err.message}`));
+    slot.worker.on('exit', (code) => {
+      failInFlight(slot, `inference worker exited with code ${code}`);
+      const index = slots.indexOf(slot);
+      if (index >= 0) slots.splice(index, 1);
+      if (!closing) void respawn();
+    });
+  };
+
+  const respawn = async () => {
+    try {
+      const { worker } = await spawn(init);
+      if (closing) {
+        await worker.terminate();
+        return;
+      }
+      const slot: Slot = { worker, inFlight: null };
+      slots.push(slot);
+      attach(slot);
+      pump();
+    } catch {
+      // The model loaded before, so this is transient (e.g. memory pressure): try again shortly.
+      if (!closing) setTimeout(() => void respawn(), 1000).unref();
+    }
+  };
+
+  for (const s of started) {
+    if (s.status !== 'fulfilled') continue;
+    const slot: Slot = { worker: s.value.worker, inFlight: null };
+    slots.push(slot);
+    attach(slot);
+  }
+
+  return {
+    model,
+    classify(image) {
+      if (closing) return Promise.reject(new InferenceError('classifier is shutting down'));
+      return new Promise((resolve, reject) => {
+        queue.push({ image, resolve, reject });
+        pump();
+      });
+    },
+    isReady: () => !closing && slots.length > 0,
+    async close() {
+      closing = true;
+      for (const p of queue.splice(0)) p.reject(new InferenceError('classifier is shutting down'));
+      await Promise.all(slots.map((s) => s.worker.terminate()));
+    },
+  };
+}

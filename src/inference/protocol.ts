@@ -1,0 +1,26 @@
+import type { RawImage } from '../preprocess/types.js';
+import type { ModelSpec, SpecFallbacks } from './model-spec.js';
+
+/** Messages between the classifier (main thread) and its inference workers. */
+export interface WorkerInit {
+  modelPath: string;
+  fallbacks: SpecFallbacks;
+  intraOpThreads: number;
+}
+
+export interface ModelIdentity {
+  path: string;
+  sha256: string;
+  sizeBytes: number;
+  spec: ModelSpec;
+  metadata: Readonly<Record<string, string>>;
+}
+
+export type ImageResult = { ok: true; probabilities: [number, number] } | { ok: false; message: string };
+
+export type ToWorker = { type: 'run'; batch: number; images: RawImage[] };
+
+export type FromWorker =
+  | { type: 'ready'; model: ModelIdentity }
+  | { type: 'failed'; message: string }
+  | { type: 'result'; batch: number; results: ImageResult[]; runMs: number };

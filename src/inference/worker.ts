@@ -1,0 +1,65 @@
+import { performance } from 'node:perf_hooks';
+import { parentPort, workerData } from 'node:worker_threads';
+import { preprocess, sampleLength } from '../preprocess/index.js';
+import { type LoadedModel, loadModel } from './model-loader.js';
+import { toProbabilities } from './postprocess.js';
+import type { FromWorker, ImageResult, ToWorker, WorkerInit } from './protocol.js';
+
+/*
+ * An inference worker: owns one ONNX Runtime session, so that `session.run`, which blocks its
+ * thread for the whole inference, never blocks the event loop that serves HTTP.
+ * Stages here: preprocess (to RGB8 → resize → normalize) → run → postprocess (probabilities).
+ */
+
+const port = parentPort!;
+const post = (msg: FromWorker) => port.postMessage(msg);
+const errorMessage = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+async function runBatch(model: LoadedModel, msg: Extract<ToWorker, { type: 'run' }>): Promise<void> {
+  const { spec } = model;
+  const sample = sampleLength(spec);
+  const results: ImageResult[] = msg.images.map(() => ({ ok: false, message: 'not run' }));
+  const good: number[] = [];
+  const batchSize = Math.max(msg.images.length, spec.fixedBatch ?? 0);
+  const tensor = new Float32Array(batchSize * sample);
+  msg.images.forEach((image, i) => {
+    try {
+      preprocess(image, spec, tensor, good.length * sample);
+      good.push(i);
+    } catch (err) {
+      results[i] = { ok: false, message: `preprocessing failed: ${errorMessage(err)}` };
+    }
+  });
+  const started = performance.now();
+  if (good.length > 0) {
+    const n = spec.fixedBatch ?? good.length;
+    const dims = spec.layout === 'NCHW' ? [n, 3, spec.height, spec.width] : [n, spec.height, spec.width, 3];
+    try {
+      const output = await model.session.run(spec.inputName, tensor.subarray(0, n * sample), dims, spec.outputName);
+      const probs = toProbabilities(output, n, spec.outputKind);
+      good.forEach((imageIndex, k) => {
+        results[imageIndex] = { ok: true, probabilities: probs[k]! };
+      });
+    } catch (err) {
+      for (const i of good) results[i] = { ok: false, message: `inference failed: ${errorMessage(err)}` };
+    }
+  }
+  post({ type: 'result', batch: msg.batch, results, runMs: performance.now() - started });
+}
+
+async function main(): Promise<void> {
+  const init = workerData as WorkerInit;
+  let model: LoadedModel;
+  try {
+    model = await loadModel(init.modelPath, init.fallbacks, init.intraOpThreads);
+  } catch (err) {
+    post({ type: 'failed', message: errorMessage(err) });
+    return;
+  }
+  const { session: _session, ...identity } = model;
+  post({ type: 'ready', model: identity });
+  // One batch at a time: the classifier sends the next only after this one's result.
+  port.on('message', (msg: ToWorker) => void runBatch(model, msg));
+}
+
+void main();

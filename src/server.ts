@@ -1,0 +1,71 @@
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from './app.js';
+import { type Config, configLabels, configTriple } from './config.js';
+import { type Classifier, startClassifier } from './inference/classifier.js';
+import { openStore, parseDatabaseUrl } from './store/dialect.js';
+import { type HistoryStore, createHistoryStore } from './store/history-store.js';
+import { migrateToLatest } from './store/migrations.js';
+
+export interface RunningServer {
+  app: FastifyInstance;
+  url: string;
+  close(): Promise<void>;
+}
+
+export function classifierOptions(config: Config) {
+  return {
+    modelPath: config.modelPath,
+    fallbacks: { labels: configLabels(config), mean: configTriple(config, 'mean'), std: configTriple(config, 'std') },
+    workers: config.inferenceWorkers,
+    intraOpThreads: config.inferenceThreads,
+    maxBatch: config.maxBatch,
+  };
+}
+
+export async function openHistory(config: Config): Promise<HistoryStore> {
+  const store = openStore(parseDatabaseUrl(config.databaseUrl), { synchronous: config.sqliteSynchronous });
+  try {
+    await migrateToLatest(store.db);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  return createHistoryStore(store);
+}
+
+/** Opens the store, loads the model, and listens. Rejects with a one-line error when any of them fails. */
+export async function startServer(config: Config): Promise<RunningServer> {
+  const history = await openHistory(config);
+  let classifier: Classifier;
+  try {
+    classifier = await startClassifier(classifierOptions(config));
+  } catch (err) {
+    await history.close();
+    throw err;
+  }
+  const app = await buildApp({ config, classifier, history });
+  const closeDeps = async () => {
+    await classifier.close();
+    await history.close();
+  };
+  try {
+    await app.listen({ host: config.host, port: config.port });
+  } catch (err) {
+    await app.close();
+    await closeDeps();
+    throw err;
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const { spec, sha256, path } = classifier.model;
+  app.log.info({ model: path, sha256, input: `${spec.layout} ${spec.height}x${spec.width}`, labels: spec.labels, store: config.databaseUrl }, 'model loaded, serving');
+  return {
+    app,
+    url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
+    async close() {
+      // Fastify stops accepting, answers 503 to newcomers, and waits for requests in flight.
+      await app.close();
+      await closeDeps();
+    },
+  };
+}

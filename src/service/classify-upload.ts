@@ -1,0 +1,46 @@
+import { createHash } from 'node:crypto';
+import { Errors } from '../errors.js';
+import { DecodeError, type DecodeLimits, decodePng } from '../image/decode-png.js';
+import { hasPngSignature } from '../image/png-signature.js';
+import type { Classifier } from '../inference/classifier.js';
+import { type Decision, type Thresholds, decide } from '../policy/severity.js';
+
+export interface Classification extends Decision {
+  label: string;
+  probabilities: [number, number];
+  image: { sha256: string; width: number; height: number };
+}
+
+export interface ClassifyDeps {
+  classifier: Classifier;
+  thresholds: Thresholds;
+  limits: DecodeLimits;
+}
+
+/**
+ * The classification path shared by the HTTP API and the CLI:
+ * check the PNG signature → decode → classify (inference worker) → apply the severity policy.
+ * Throws ApiErrors for bad uploads.
+ */
+export async function classifyUpload(bytes: Uint8Array, deps: ClassifyDeps): Promise<Classification> {
+  if (bytes.length === 0) throw Errors.emptyFile();
+  if (!hasPngSignature(bytes)) throw Errors.notPng();
+  let raw;
+  try {
+    raw = await decodePng(bytes, deps.limits);
+  } catch (err) {
+    if (!(err instanceof DecodeError)) throw err;
+    if (err.kind === 'too_large') throw Errors.imageTooLarge(err.width, err.height, deps.limits.maxPixels);
+    if (err.kind === 'not_png') throw Errors.notPng();
+    throw Errors.invalidPng('the file is corrupt or truncated');
+  }
+  const probabilities = await deps.classifier.classify(raw);
+  const decision = decide(probabilities, deps.thresholds);
+  const labels = deps.classifier.model.spec.labels;
+  return {
+    ...decision,
+    label: decision.isLeak ? labels[1] : labels[0],
+    probabilities,
+    image: { sha256: createHash('sha256').update(bytes).digest('hex'), width: raw.width, height: raw.height },
+  };
+}

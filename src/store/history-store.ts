@@ -1,0 +1,64 @@
+import type { Kysely } from 'kysely';
+import type { Store } from './dialect.js';
+import { toRecord, type NewPrediction, type PredictionRecord } from './record.js';
+import type { DatabaseSchema } from './schema.js';
+
+/** Filters for reading the history; every field narrows, none is required. */
+export interface HistoryQuery {
+  sensorId?: string;
+  prediction?: string;
+  severity?: string;
+  /** Inclusive lower bound, ISO 8601 UTC as stored. */
+  since?: string;
+  /** Inclusive upper bound, ISO 8601 UTC as stored. */
+  until?: string;
+  limit?: number;
+}
+
+/** The history of every prediction: durable writes and streamed, filtered reads. */
+export interface HistoryStore {
+  /** Resolves once the record is committed to durable storage. */
+  record(prediction: NewPrediction): Promise<PredictionRecord>;
+  /** Streams matching records, oldest first, from a read connection of its own. */
+  stream(query: HistoryQuery): AsyncIterable<PredictionRecord>;
+  count(): Promise<number>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+function filtered(db: Kysely<DatabaseSchema>, q: HistoryQuery) {
+  let query = db.selectFrom('predictions').selectAll().orderBy('id', 'asc');
+  if (q.sensorId !== undefined) query = query.where('sensor_id', '=', q.sensorId);
+  if (q.prediction !== undefined) query = query.where('prediction', '=', q.prediction);
+  if (q.severity !== undefined) query = query.where('severity', '=', q.severity);
+  if (q.since !== undefined) query = query.where('timestamp', '>=', q.since);
+  if (q.until !== undefined) query = query.where('timestamp', '<=', q.until);
+  if (q.limit !== undefined) query = query.limit(q.limit);
+  return query;
+}
+
+export function createHistoryStore(store: Store): HistoryStore {
+  const { db } = store;
+  return {
+    async record(prediction) {
+      const row = await db.insertInto('predictions').values(prediction).returningAll().executeTakeFirstOrThrow();
+      return toRecord(row);
+    },
+    async *stream(query) {
+      const reader = store.openReader();
+      try {
+        for await (const row of filtered(reader, query).stream()) yield toRecord(row);
+      } finally {
+        await reader.destroy();
+      }
+    },
+    async count() {
+      const { n } = await db.selectFrom('predictions').select((eb) => eb.fn.countAll<number | string | bigint>().as('n')).executeTakeFirstOrThrow();
+      return Number(n);
+    },
+    async ping() {
+      await db.selectFrom('predictions').select('id').limit(1).execute();
+    },
+    close: () => store.close(),
+  };
+}

@@ -1,0 +1,52 @@
+import Type, { type Static } from 'typebox';
+import type { PredictionRow } from './schema.js';
+
+export const Severity = Type.Union([Type.Literal('none'), Type.Literal('low'), Type.Literal('high')], {
+  description: '"high" or "low" for a Leak at or above the matching threshold, else "none"',
+});
+export type Severity = Static<typeof Severity>;
+
+/** A recorded prediction as the API shows it: the specification's five fields first, then provenance. */
+export const PredictionRecord = Type.Object(
+  {
+    prediction: Type.String({ description: 'The predicted label: "Leak" or "Normal" with the default labels', examples: ['Leak'] }),
+    confidence: Type.Number({ minimum: 0, maximum: 1, description: 'Probability of the predicted class, at full precision' }),
+    timestamp: Type.String({ format: 'date-time', description: 'When the prediction was made, ISO 8601 UTC' }),
+    sensor_id: Type.String({ description: 'The sensor that sent the image' }),
+    severity: Severity,
+    id: Type.Integer({ description: 'Record id, increasing in the order records were written' }),
+    p_leak: Type.Number({ minimum: 0, maximum: 1, description: 'Probability of the leak class' }),
+    leak_threshold: Type.Number({ description: 'LEAK_THRESHOLD applied to this record' }),
+    severity_low_threshold: Type.Number({ description: 'SEVERITY_LOW_THRESHOLD applied to this record' }),
+    severity_high_threshold: Type.Number({ description: 'SEVERITY_HIGH_THRESHOLD applied to this record' }),
+    image_sha256: Type.String({ description: 'SHA-256 of the uploaded file, hex' }),
+    image_width: Type.Integer(),
+    image_height: Type.Integer(),
+    model_sha256: Type.String({ description: 'SHA-256 of the model file that made the prediction, hex' }),
+  },
+  { $id: 'PredictionRecord', title: 'PredictionRecord' },
+);
+export type PredictionRecord = Static<typeof PredictionRecord>;
+export type NewPrediction = Omit<PredictionRecord, 'id'>;
+
+const SEVERITIES = new Set<string>(['none', 'low', 'high']);
+
+export function toRecord(row: PredictionRow): PredictionRecord {
+  if (!SEVERITIES.has(row.severity)) throw new Error(`corrupt history row ${row.id}: severity ${row.severity}`);
+  return {
+    prediction: row.prediction,
+    confidence: row.confidence,
+    timestamp: row.timestamp,
+    sensor_id: row.sensor_id,
+    severity: row.severity as Severity,
+    id: row.id,
+    p_leak: row.p_leak,
+    leak_threshold: row.leak_threshold,
+    severity_low_threshold: row.severity_low_threshold,
+    severity_high_threshold: row.severity_high_threshold,
+    image_sha256: row.image_sha256,
+    image_width: row.image_width,
+    image_height: row.image_height,
+    model_sha256: row.model_sha256,
+  };
+}
