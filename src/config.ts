@@ -62,9 +62,10 @@ function parseOne(key: OptionKey, raw: string | undefined): unknown {
   if (raw === undefined) return schema.default;
   const trimmed = raw.trim();
   const value = Value.Convert(schema, trimmed);
-  // Convert turns '' into 0 and '1e3' into 1000 for numbers; insist on a plain decimal.
-  const numeric = 'type' in schema && (schema.type === 'number' || schema.type === 'integer');
-  if ((numeric && !/^-?\d+(\.\d+)?$/.test(trimmed)) || !Value.Check(schema, value)) {
+  // Convert is lenient ('' → 0, '1e3' → 1000, '80.5' → 80 for integers): insist on plain decimals.
+  const type = (schema as { type?: string }).type;
+  const plain = type === 'integer' ? /^-?\d+$/ : type === 'number' ? /^-?\d+(\.\d+)?$/ : /./s;
+  if (!plain.test(trimmed) || !Value.Check(schema, value)) {
     throw new ConfigError(describeError(key, schema, raw));
   }
   return value;

@@ -1,0 +1,34 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { ApiError } from '../../src/errors.js';
+import { parseInstant, toHistoryQuery } from '../../src/http/history-query.js';
+
+describe('parseInstant', () => {
+  it('normalizes ISO 8601 dates and date-times to UTC with milliseconds', () => {
+    assert.equal(parseInstant('2026-11-26'), '2026-11-26T00:00:00.000Z');
+    assert.equal(parseInstant('2026-11-26T08:30'), '2026-11-26T08:30:00.000Z');
+    assert.equal(parseInstant('2026-11-26T08:30:15Z'), '2026-11-26T08:30:15.000Z');
+    assert.equal(parseInstant('2026-11-26T08:30:15.123456'), '2026-11-26T08:30:15.123Z');
+    assert.equal(parseInstant('2026-11-26T08:30:15+02:00'), '2026-11-26T06:30:15.000Z');
+    assert.equal(parseInstant('2026-11-26T01:00:00-0130'), '2026-11-26T02:30:00.000Z');
+    assert.equal(parseInstant('2024-02-29'), '2024-02-29T00:00:00.000Z');
+  });
+  it('refuses what is not a real instant', () => {
+    for (const bad of ['', 'garbage', '2026-13-01', '2026-02-29', '2026-11-31', '2026-11-26T24:00', '2026-11-26T10:60', '26-11-2026', '1700000000', '2026-11-26T10:00+25:00', '0099-01-01']) {
+      assert.equal(parseInstant(bad), undefined, bad);
+    }
+  });
+});
+
+describe('toHistoryQuery', () => {
+  it('maps parameters to store filters', () => {
+    assert.deepEqual(toHistoryQuery({ sensor_id: 's', prediction: 'Leak', severity: 'high', since: '2026-01-01', until: '2026-01-02', limit: 3 }), {
+      sensorId: 's', prediction: 'Leak', severity: 'high', since: '2026-01-01T00:00:00.000Z', until: '2026-01-02T00:00:00.000Z', limit: 3,
+    });
+    assert.deepEqual(toHistoryQuery({}), {});
+  });
+  it('throws a 400 ApiError for bad dates and since after until', () => {
+    assert.throws(() => toHistoryQuery({ since: 'nope' }), (e: ApiError) => e.statusCode === 400 && e.code === 'invalid_parameter' && /'since'/.test(e.message));
+    assert.throws(() => toHistoryQuery({ since: '2026-02-01', until: '2026-01-01' }), (e: ApiError) => e.statusCode === 400);
+  });
+});

@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { type ClassifierOptions, startClassifier } from '../../src/inference/classifier.js';
+import type { RawImage } from '../../src/preprocess/types.js';
+import { DEFAULT_MODEL, fixtureModel } from '../helpers/paths.js';
+
+interface Expected {
+  tolerance: number;
+  models: Record<string, { results: Record<string, { leakProbability: number }> }>;
+}
+const expected = JSON.parse(readFileSync(fixtureModel('expected.json'), 'utf8')) as Expected;
+
+const FALLBACKS = { labels: ['Normal', 'Leak'] as const, mean: [0.485, 0.456, 0.406] as const, std: [0.229, 0.224, 0.225] as const };
+const options = (model: string, extra: Partial<ClassifierOptions> = {}): ClassifierOptions => ({
+  modelPath: fixtureModel(model), fallbacks: FALLBACKS, workers: 1, intraOpThreads: 1, maxBatch: 4, ...extra,
+});
+
+function solid(width: number, height: number, rgb: [number, number, number]): RawImage {
+  const data = new Uint8Array(width * height * 3);
+  for (let i = 0; i < data.length; i++) data[i] = rgb[i % 3]!;
+  return { data, width, height, channels: 3, depth: 8 };
+}
+
+const RED = solid(32, 32, [255, 0, 0]);
+
+describe('classifier', () => {
+  for (const model of ['tiny-logits2.onnx', 'tiny-softmax2.onnx', 'tiny-nhwc.onnx', 'tiny-sigmoid1.onnx', 'tiny-logit1.onnx', 'tiny-fixed-batch.onnx']) {
+    it(`${model}: reads layout and output convention from the model and matches PyTorch`, async (t) => {
+      const classifier = await startClassifier(options(model));
+      t.after(() => classifier.close());
+      const [pNormal, pLeak] = await classifier.classify(RED);
+      const want = expected.models[model]?.results.red?.leakProbability;
+      assert.ok(want !== undefined, `expected.json has ${model}`);
+      assert.ok(Math.abs(pLeak - want) <= expected.tolerance, `${pLeak} vs ${want}`);
+      assert.ok(Math.abs(pNormal + pLeak - 1) < 1e-6);
+    });
+  }
+
+  it('resizes to the model\'s own input size, and falls back to configured labels when the model has none', async (t) => {
+    const classifier = await startClassifier(options('tiny-nometa.onnx', { fallbacks: { ...FALLBACKS, labels: ['ok', 'leaking'] } }));
+    t.after(() => classifier.close());
+    assert.deepEqual([classifier.model.spec.height, classifier.model.spec.width], [64, 48]);
+    assert.deepEqual(classifier.model.spec.labels, ['ok', 'leaking']);
+    assert.equal(classifier.model.spec.source.labels, 'config');
+    const p = await classifier.classify(solid(640, 480, [255, 0, 0]));
+    assert.ok(p[1] > 0.5);
+  });
+
+  it('batches concurrent requests and gives each the result it would get alone', async (t) => {
+    const classifier = await startClassifier(options('tiny-logits2.onnx', { maxBatch: 8 }));
+    t.after(() => classifier.close());
+    const images = Array.from({ length: 24 }, (_, i) => solid(16 + i, 20, [(i * 37) % 256, (i * 91) % 256, (i * 53) % 256]));
+    const alone: [number, number][] = [];
+    for (const image of images) alone.push(await classifier.classify(image));
+    const together = await Promise.all(images.map((image) => classifier.classify(image)));
+    together.forEach((p, i) => {
+      assert.ok(Math.abs(p[1] - alone[i]![1]) < 1e-6, `image ${i}`);
+    });
+  });
+
+  it('fails one request whose pixels are inconsistent, and keeps serving the others', async (t) => {
+    const classifier = await startClassifier(options('tiny-logits2.onnx'));
+    t.after(() => classifier.close());
+    const broken: RawImage = { data: new Uint8Array(5), width: 32, height: 32, channels: 3, depth: 8 };
+    const results = await Promise.allSettled([classifier.classify(RED), classifier.classify(broken), classifier.classify(RED)]);
+    assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled']);
+    const rejected = results[1] as PromiseRejectedResult & { reason: Error };
+    assert.equal(rejected.reason.name, 'InferenceError');
+  });
+
+  it('refuses a model with an unsupported output, naming the path and the fix', async () => {
+    await assert.rejects(startClassifier(options('tiny-bad-output.onnx')), (err: Error) => {
+      assert.match(err.message, /tiny-bad-output\.onnx/);
+      assert.match(err.message, /\[N,2\].*\[N,1\]/);
+      assert.match(err.message, /MODEL_PATH/);
+      return true;
+    });
+  });
+
+  it('refuses a missing file and a file that is not ONNX, in one line', async () => {
+    await assert.rejects(startClassifier({ ...options('x'), modelPath: '/nonexistent/model.onnx' }), /cannot load model \/nonexistent\/model\.onnx: file not found\. Set MODEL_PATH/);
+    await assert.rejects(startClassifier({ ...options('x'), modelPath: fixtureModel('README.md') }), (err: Error) => {
+      assert.match(err.message, /not a valid ONNX model/);
+      assert.doesNotMatch(err.message, /\n/);
+      return true;
+    });
+  });
+
+  it('serves the default model: ResNet-18 input, [N,2] logits, labels Normal/Leak', async (t) => {
+    const classifier = await startClassifier({ ...options('x'), modelPath: DEFAULT_MODEL });
+    t.after(() => classifier.close());
+    const { spec } = classifier.model;
+    assert.equal(spec.layout, 'NCHW');
+    assert.deepEqual([spec.height, spec.width], [224, 224]);
+    assert.equal(spec.outputKind, 'logits2');
+    assert.equal(spec.fixedBatch, null);
+    assert.deepEqual(spec.labels, ['Normal', 'Leak']);
+    assert.match(classifier.model.sha256, /^[0-9a-f]{64}$/);
+  });
+});
