@@ -65,7 +65,7 @@ describe('classifier', () => {
     const broken: RawImage = { data: new Uint8Array(5), width: 32, height: 32, channels: 3, depth: 8 };
     const results = await Promise.allSettled([classifier.classify(RED), classifier.classify(broken), classifier.classify(RED)]);
     assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled']);
-    assert.ok(results[1]?.status === 'rejected' && results[1].reason instanceof InferenceError);
+    assert.ok(results[1].status === 'rejected' && results[1].reason instanceof InferenceError);
   });
 
   it('refuses a model with an unsupported output, naming the path and the fix', async () => {
