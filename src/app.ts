@@ -45,6 +45,15 @@ export async function buildApp({ config, classifier, history, logger }: AppDeps)
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
   });
+  // While draining for shutdown, close each connection after its response, so that keep-alive
+  // clients do not hold the server open once their last request is answered.
+  let draining = false;
+  app.addHook('preClose', async () => {
+    draining = true;
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    if (draining) void reply.header('connection', 'close');
+  });
   app.addSchema(ErrorBody);
   app.addSchema(PredictionRecord);
   installErrorHandling(app, { maxUploadBytes: config.maxUploadBytes });

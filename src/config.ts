@@ -26,7 +26,7 @@ export const OPTIONS = {
   std: option('STD', '--std', Type.String({ default: '0.229,0.224,0.225', description: 'Per-channel normalization std when the model has none' })),
   maxBatch: option('MAX_BATCH', '--max-batch', Type.Integer({ minimum: 1, maximum: 256, default: 4, description: 'Most images grouped into one inference run' })),
   inferenceWorkers: option('INFERENCE_WORKERS', '--inference-workers', Type.Integer({ minimum: 1, maximum: 64, default: 1, description: 'Inference worker threads, each with its own ONNX Runtime session' })),
-  inferenceThreads: option('INFERENCE_THREADS', '--inference-threads', Type.Integer({ minimum: 1, maximum: 256, default: availableParallelism(), description: 'ONNX Runtime intra-op threads per worker (default: the cores)' })),
+  inferenceThreads: option('INFERENCE_THREADS', '--inference-threads', Type.Integer({ minimum: 1, maximum: 256, default: availableParallelism(), description: 'ONNX Runtime intra-op threads per worker; defaults to the number of cores' })),
   sqliteSynchronous: option('SQLITE_SYNCHRONOUS', '--sqlite-synchronous', Type.Union([Type.Literal('FULL'), Type.Literal('NORMAL')], { default: 'FULL', description: 'SQLite durability: FULL syncs every commit to disk; NORMAL may lose the last commits on power loss' })),
   requestTimeoutMs: option('REQUEST_TIMEOUT_MS', '--request-timeout-ms', Type.Integer({ minimum: 1000, default: 60_000, description: 'Longest time a client may take to send a request' })),
   logLevel: option('LOG_LEVEL', '--log-level', Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info', description: 'Log level' })),
@@ -35,6 +35,12 @@ export const OPTIONS = {
 export type OptionKey = keyof typeof OPTIONS;
 type OptionsSchema = { [K in OptionKey]: (typeof OPTIONS)[K]['schema'] };
 export type Config = Readonly<{ [K in OptionKey]: Static<OptionsSchema[K]> }>;
+
+/** An option's documented default. */
+export const optionDefault = (key: OptionKey): unknown => (OPTIONS[key].schema as { default?: unknown }).default;
+
+/** An option's help text. */
+export const optionDescription = (key: OptionKey): string => (OPTIONS[key].schema as { description?: string }).description ?? '';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';

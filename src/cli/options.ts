@@ -1,13 +1,12 @@
 import { type Command, Option } from 'commander';
-import { type Config, ConfigError, OPTIONS, type OptionKey, type RawOptions, loadConfig } from '../config.js';
+import { type Config, ConfigError, OPTIONS, type OptionKey, type RawOptions, loadConfig, optionDefault, optionDescription } from '../config.js';
 
 /** Adds the given config options to a command, each with its env var and default in the help. */
 export function addConfigOptions(command: Command, keys: readonly OptionKey[]): Command {
   for (const key of keys) {
-    const { env, flag, schema } = OPTIONS[key];
-    const s = schema as { description?: string; default?: unknown };
-    const option = new Option(`${flag} <value>`, `${s.description ?? ''} [env: ${env}]`).default(undefined, String(s.default));
-    command.addOption(option);
+    const { env, flag } = OPTIONS[key];
+    // No commander default: an unset flag must fall through to the env var, then to the schema's default.
+    command.addOption(new Option(`${flag} <value>`, `${optionDescription(key)} (env: ${env}, default: ${String(optionDefault(key))})`));
   }
   return command;
 }

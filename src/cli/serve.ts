@@ -1,34 +1,42 @@
 import type { Config } from '../config.js';
-import { startServer } from '../server.js';
+import { type RunningServer, startServer } from '../server.js';
 import { fail } from './options.js';
 import { oneLine } from './one-line.js';
 
 const SHUTDOWN_GRACE_MS = 30_000;
 
+/** Serves until SIGTERM or SIGINT, then drains the requests in flight and exits 0. */
 export async function runServe(config: Config): Promise<void> {
-  let server;
-  try {
-    server = await startServer(config);
-  } catch (err) {
-    fail(oneLine(err, config));
-  }
-  let stopping = false;
+  let server: RunningServer | undefined;
+  const state = { stopping: false };
   const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    server.app.log.info({ signal }, 'shutting down: draining requests in flight');
+    if (state.stopping) return;
+    state.stopping = true;
+    // A signal during start-up is handled once the server is up (or has failed to start).
+    if (!server) return;
+    const { app } = server;
+    app.log.info({ signal }, 'shutting down: draining requests in flight');
     setTimeout(() => {
-      server.app.log.error('shutdown grace period over; exiting');
+      app.log.error('shutdown grace period over; exiting');
       process.exit(1);
     }, SHUTDOWN_GRACE_MS).unref();
     server.close().then(
       () => process.exit(0),
       (err: unknown) => {
-        server.app.log.error({ err }, 'shutdown failed');
+        app.log.error({ err }, 'shutdown failed');
         process.exit(1);
       },
     );
   };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  try {
+    server = await startServer(config);
+  } catch (err) {
+    fail(oneLine(err, config));
+  }
+  if (state.stopping) {
+    state.stopping = false;
+    stop('signal during start-up');
+  }
 }

@@ -27,7 +27,7 @@ export class DecodeError extends Error {
   }
 }
 
-const SHARP_OPTIONS = { failOn: 'warning', limitInputPixels: false, sequentialRead: true, pages: 1 } as const;
+const SHARP_OPTIONS = { failOn: 'warning', limitInputPixels: false, sequentialRead: true, pages: 1, ignoreIcc: true } as const;
 
 /**
  * Decodes a PNG to raw samples at its native depth (16-bit stays 16-bit). Palette images come
@@ -47,6 +47,7 @@ export async function decodePng(bytes: Uint8Array, limits: DecodeLimits): Promis
   const depth = meta.depth === 'ushort' ? 16 : 8;
   try {
     const { data, info } = await sharp(bytes, { ...SHARP_OPTIONS, limitInputPixels: limits.maxPixels })
+      .toColourspace(depth === 16 ? 'rgb16' : 'srgb') // sharp's default, sRGB, is 8-bit: 16-bit samples would lose their low byte
       .raw({ depth: depth === 16 ? 'ushort' : 'uchar' })
       .toBuffer({ resolveWithObject: true });
     const channels = info.channels;

@@ -11,8 +11,8 @@ export interface ModelSpec extends TensorSpec {
   labels: readonly [string, string];
   /** Where labels, mean and std came from. */
   source: { labels: 'model' | 'config'; normalization: 'model' | 'config' };
-  description?: string;
-  trainingData?: string;
+  description: string | undefined;
+  trainingData: string | undefined;
 }
 
 /** The slice of ONNX Runtime's I/O metadata we use. */
@@ -65,6 +65,20 @@ function metaLabels(raw: string | undefined): [string, string] | undefined {
   return list as [string, string];
 }
 
+/** A free-text metadata value, which exporters may store as a JSON string. */
+function metaText(raw: string | undefined): string | undefined {
+  if (raw === undefined || raw.trim() === '') return undefined;
+  if (raw.startsWith('"')) {
+    try {
+      const parsed: unknown = JSON.parse(raw);
+      if (typeof parsed === 'string') return parsed;
+    } catch {
+      // Not JSON after all: keep it as written.
+    }
+  }
+  return raw;
+}
+
 function inputGeometry(shape: readonly (number | string)[]): { layout: 'NCHW' | 'NHWC'; height: number; width: number } {
   if (shape.length !== 4) throw new ModelSpecError(`model input must be 4-D (batch, channels, height, width), got [${shape.join(', ')}]`);
   const [, a, b, c] = shape;
@@ -111,7 +125,7 @@ export function resolveModelSpec(
     mean: mean ?? fallbacks.mean,
     std: std ?? fallbacks.std,
     source: { labels: labels ? 'model' : 'config', normalization: mean && std ? 'model' : 'config' },
-    ...(metadata.description ? { description: metadata.description } : {}),
-    ...(metadata.training_data ? { trainingData: metadata.training_data } : {}),
+    description: metaText(metadata.description),
+    trainingData: metaText(metadata.training_data),
   };
 }

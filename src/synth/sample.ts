@@ -1,0 +1,66 @@
+import { addDistractors } from './distractors.js';
+import { COLOUR_TYPES, encodeFrame, palettesFor, type ColourType } from './frame-encode.js';
+import { addLeak, type LeakKind } from './leaks.js';
+import type { PaletteName } from './palettes.js';
+import { imageSeed, Rng } from './prng.js';
+import { buildScene } from './scene.js';
+import { applySensor } from './sensor.js';
+
+export const SIZES = [[160, 120], [224, 224], [320, 240], [640, 480], [640, 512]] as const;
+
+export type Label = 'leak' | 'normal';
+
+export interface SampleMeta {
+  label: Label;
+  width: number;
+  height: number;
+  colourType: ColourType;
+  palette: PaletteName;
+  interlace: boolean;
+  leakKind: LeakKind | 'none';
+  /** 0 for normal frames. */
+  leakStrength: number;
+  /** Hard negatives and sensor effects present, e.g. `hotspot+vignette`. */
+  effects: string[];
+  /** The per-image seed: the image depends on nothing else. */
+  seed: number;
+}
+
+export interface Sample {
+  png: Buffer;
+  meta: SampleMeta;
+}
+
+/** Leak strength: a fifth are faint, so the classifier's confidence has to spread. */
+function leakStrength(rng: Rng): number {
+  return rng.chance(0.2) ? rng.uniform(0.15, 0.3) : rng.uniform(0.3, 1);
+}
+
+/**
+ * The `index`-th image of the dataset with seed `seed`. Label, size and colour type cycle with
+ * the index (period 50 covers every label × size × colour type); everything else is random.
+ */
+export function generateSample(seed: number, index: number): Sample {
+  const label: Label = index % 2 === 0 ? 'leak' : 'normal';
+  const [width, height] = SIZES[index % SIZES.length]!;
+  const colourType = COLOUR_TYPES[Math.floor(index / SIZES.length) % COLOUR_TYPES.length]!;
+  const sampleSeed = imageSeed(seed, index);
+  const rng = new Rng(sampleSeed);
+  const scene = buildScene(rng, width, height);
+  const effects = addDistractors(rng, scene);
+  const leak = label === 'leak' ? addLeak(rng, scene, leakStrength(rng)) : null;
+  const sensor = applySensor(rng, scene.field);
+  const palette = rng.pick(palettesFor(colourType));
+  const interlace = rng.chance(0.05);
+  const png = encodeFrame(rng, sensor.display, width, height, colourType, palette, interlace);
+  return {
+    png,
+    meta: {
+      label, width, height, colourType, palette, interlace,
+      leakKind: leak?.kind ?? 'none',
+      leakStrength: leak ? Math.round(leak.strength * 1000) / 1000 : 0,
+      effects: [...effects, ...sensor.effects],
+      seed: sampleSeed,
+    },
+  };
+}
