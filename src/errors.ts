@@ -53,7 +53,7 @@ export const Errors = {
   badRequest: (reason: string) => new ApiError(400, 'bad_request', reason),
   notFound: (method: string, url: string) =>
     new ApiError(404, 'not_found', `No route for ${method} ${url.split('?')[0] ?? ''}.`),
-  notReady: (reason: string) => new ApiError(503, 'not_ready', `The service is not ready: ${reason}.`),
+  notReady: (reason: string) => new ApiError(503, 'not_ready', `The service is not ready: ${reason}. Retry later.`, { 'retry-after': '1' }),
   storeUnavailable: () =>
     new ApiError(503, 'store_unavailable', 'The prediction could not be recorded because the history store is unavailable; nothing was saved. Retry later.', { 'retry-after': '5' }),
   inferenceFailed: () =>

@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, type ErrorBody, Errors } from '../errors.js';
-import { InferenceError } from '../inference/classifier.js';
+import { ClassifierUnavailableError, InferenceError } from '../inference/classifier.js';
 
 /** Errors raised by Fastify, @fastify/multipart and busboy, mapped to our catalogue by code. */
 const BY_CODE: Record<string, (err: FastifyError, limits: { maxUploadBytes: number }) => ApiError> = {
@@ -41,6 +41,7 @@ function validationError(err: FastifyError): ApiError {
 export function toApiError(err: FastifyError, limits: { maxUploadBytes: number }): ApiError {
   if (err instanceof ApiError) return err;
   if (err instanceof InferenceError) return Errors.inferenceFailed();
+  if (err instanceof ClassifierUnavailableError) return Errors.notReady('no inference worker is available');
   if (err.validation) return validationError(err);
   const mapped = BY_CODE[err.code];
   if (mapped) return mapped(err, limits);

@@ -5,7 +5,7 @@ import type { HistoryQuery } from '../store/history-store.js';
 export const HistoryQuerystring = Type.Object({
   sensor_id: Type.Optional(Type.String({ description: 'Only records from this sensor' })),
   prediction: Type.Optional(Type.String({ description: 'Only records with this prediction, e.g. Leak or Normal' })),
-  severity: Type.Optional(Type.Union([Type.Literal('none'), Type.Literal('low'), Type.Literal('high')], { description: 'Only records with this severity' })),
+  severity: Type.Optional(Type.Enum(['none', 'low', 'high'], { description: 'Only records with this severity' })),
   since: Type.Optional(Type.String({ description: 'Only records at or after this instant (ISO 8601; without a zone it is UTC)', examples: ['2026-11-26T00:00:00Z'] })),
   until: Type.Optional(Type.String({ description: 'Only records at or before this instant (ISO 8601; without a zone it is UTC)' })),
   limit: Type.Optional(Type.Integer({ minimum: 1, description: 'At most this many records (the oldest matching ones)' })),

@@ -26,6 +26,11 @@ export class InferenceError extends Error {
   override name = 'InferenceError';
 }
 
+/** No inference worker is running (shutting down, or all crashed and are restarting). */
+export class ClassifierUnavailableError extends Error {
+  override name = 'ClassifierUnavailableError';
+}
+
 /** The model could not be loaded by a worker. */
 export class ClassifierStartError extends Error {
   override name = 'ClassifierStartError';
@@ -156,7 +161,8 @@ export async function startClassifier(options: ClassifierOptions): Promise<Class
   return {
     model,
     classify(image) {
-      if (closing) return Promise.reject(new InferenceError('classifier is shutting down'));
+      if (closing) return Promise.reject(new ClassifierUnavailableError('the classifier is shutting down'));
+      if (slots.length === 0) return Promise.reject(new ClassifierUnavailableError('no inference worker is running; one is restarting'));
       return new Promise((resolve, reject) => {
         queue.push({ image, resolve, reject });
         pump();
@@ -165,7 +171,7 @@ export async function startClassifier(options: ClassifierOptions): Promise<Class
     isReady: () => !closing && slots.length > 0,
     async close() {
       closing = true;
-      for (const p of queue.splice(0)) p.reject(new InferenceError('classifier is shutting down'));
+      for (const p of queue.splice(0)) p.reject(new ClassifierUnavailableError('the classifier is shutting down'));
       await Promise.all(slots.map((s) => s.worker.terminate()));
     },
   };

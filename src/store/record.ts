@@ -1,7 +1,7 @@
 import Type, { type Static } from 'typebox';
 import type { PredictionRow } from './schema.js';
 
-export const Severity = Type.Union([Type.Literal('none'), Type.Literal('low'), Type.Literal('high')], {
+export const Severity = Type.Enum(['none', 'low', 'high'], {
   description: '"high" or "low" for a Leak at or above the matching threshold, else "none"',
 });
 export type Severity = Static<typeof Severity>;

@@ -209,6 +209,27 @@ describe('POST /predict', () => {
     await rejects(full, 400, 'malformed_multipart', multipartHeaders(`${BOUNDARY}-wrong`));
   });
 
+  it('503, with Retry-After, when no inference worker is running, and records nothing', async (ctx) => {
+    const own = await build(ctx);
+    await own.classifier.close();
+    const res = await own.app.inject({ method: 'POST', url: '/predict', ...predictForm(solidPng(8, 8, [1, 2, 3])) });
+    assert.equal(res.statusCode, 503);
+    assert.equal(res.json<ErrorJson>().code, 'not_ready');
+    assert.equal(res.headers['retry-after'], '1');
+    assert.equal(await own.history.count(), 0);
+  });
+
+  it('503, with Retry-After, when the history store fails, and says nothing was saved', async (ctx) => {
+    const own = await build(ctx);
+    await own.history.close();
+    const res = await own.app.inject({ method: 'POST', url: '/predict', ...predictForm(solidPng(8, 8, [1, 2, 3])) });
+    assert.equal(res.statusCode, 503);
+    const body = res.json<ErrorJson>();
+    assert.equal(body.code, 'store_unavailable');
+    assert.match(body.message, /nothing was saved/);
+    assert.ok(res.headers['retry-after']);
+  });
+
   it('keeps serving after every rejection', async () => {
     const res = await post(predictForm(solidPng(16, 16, [200, 10, 10])).payload);
     assert.equal(res.statusCode, 200);
