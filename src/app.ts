@@ -8,7 +8,10 @@ import type { Config } from './config.js';
 import { ErrorBody } from './errors.js';
 import { installErrorHandling } from './http/error-handler.js';
 import type { Classifier } from './inference/classifier.js';
+import { createAdmission } from './http/admission.js';
+import { createMetrics } from './metrics.js';
 import healthRoutes from './routes/health.js';
+import metricsRoute from './routes/metrics.js';
 import historyRoute from './routes/history.js';
 import predictRoute from './routes/predict.js';
 import rootRoute from './routes/root.js';
@@ -56,7 +59,17 @@ export async function buildApp({ config, classifier, history, logger }: AppDeps)
   });
   app.addSchema(ErrorBody);
   app.addSchema(PredictionRecord);
-  installErrorHandling(app, { maxUploadBytes: config.maxUploadBytes });
+  const metrics = createMetrics(classifier.model, () => classifier.stats());
+  const unobserve = classifier.observeBatches((size, ms) => {
+    metrics.batchSize.observe(size);
+    metrics.batchDuration.observe(ms / 1000);
+  });
+  app.addHook('onClose', async () => unobserve());
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.httpDuration.observe({ route, method: request.method, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+  });
+  installErrorHandling(app, { maxUploadBytes: config.maxUploadBytes }, (code) => metrics.rejections.inc({ code }));
 
   await app.register(swagger, {
     openapi: {
@@ -85,7 +98,14 @@ export async function buildApp({ config, classifier, history, logger }: AppDeps)
   });
   await app.register(rootRoute);
   await app.register(healthRoutes, { classifier, history });
-  await app.register(predictRoute, { predictor, maxUploadBytes: config.maxUploadBytes });
+  await app.register(predictRoute, {
+    predictor,
+    maxUploadBytes: config.maxUploadBytes,
+    admission: createAdmission(config.maxQueue),
+    stats: () => classifier.stats(),
+    metrics,
+  });
+  await app.register(metricsRoute, { metrics });
   await app.register(historyRoute, { history });
   return app;
 }

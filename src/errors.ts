@@ -54,6 +54,8 @@ export const Errors = {
   notFound: (method: string, url: string) =>
     new ApiError(404, 'not_found', `No route for ${method} ${url.split('?')[0] ?? ''}.`),
   notReady: (reason: string) => new ApiError(503, 'not_ready', `The service is not ready: ${reason}. Retry later.`, { 'retry-after': '1' }),
+  overloaded: (retryAfterSeconds: number) =>
+    new ApiError(503, 'overloaded', `The service is at capacity; nothing was recorded. Retry in ${retryAfterSeconds} s.`, { 'retry-after': String(retryAfterSeconds) }),
   storeUnavailable: () =>
     new ApiError(503, 'store_unavailable', 'The prediction could not be recorded because the history store is unavailable; nothing was saved. Retry later.', { 'retry-after': '5' }),
   inferenceFailed: () =>

@@ -19,6 +19,7 @@ export function classifierOptions(config: Config) {
     workers: config.inferenceWorkers,
     intraOpThreads: config.inferenceThreads,
     maxBatch: config.maxBatch,
+    maxQueueDelayMs: config.maxQueueDelayMs,
   };
 }
 

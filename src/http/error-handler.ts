@@ -52,9 +52,14 @@ export function toApiError(err: FastifyError, limits: { maxUploadBytes: number }
 }
 
 /** One handler for every error: a `{code, message}` body, never a stack trace, library text or path. */
-export function installErrorHandling(app: FastifyInstance, limits: { maxUploadBytes: number }): void {
+export function installErrorHandling(
+  app: FastifyInstance,
+  limits: { maxUploadBytes: number },
+  onError: (code: string) => void = () => undefined,
+): void {
   app.setErrorHandler((err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     const apiError = toApiError(err, limits);
+    onError(apiError.code);
     if (apiError.statusCode >= 500) request.log.error({ err: err.cause ?? err, code: apiError.code }, 'request failed');
     else request.log.info({ code: apiError.code, reason: err.message }, 'request rejected');
     const body: ErrorBody = { code: apiError.code, message: apiError.message, request_id: request.id };

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import type { RawImage } from '../preprocess/types.js';
 import type { SpecFallbacks } from './model-spec.js';
@@ -10,7 +11,20 @@ export interface Classifier {
   classify(image: RawImage): Promise<[number, number]>;
   /** True while at least one worker is up. */
   isReady(): boolean;
+  stats(): ClassifierStats;
+  /** Calls `observer` after every batch with its size and duration (metrics); returns an unsubscribe. */
+  observeBatches(observer: BatchObserver): () => void;
   close(): Promise<void>;
+}
+
+export interface ClassifierStats {
+  /** Images waiting for a worker. */
+  queued: number;
+  /** Images in batches being run. */
+  inFlight: number;
+  workers: number;
+  /** Recent inference time per image (a moving average over batches), 0 before the first batch. */
+  msPerImage: number;
 }
 
 export interface ClassifierOptions {
@@ -19,7 +33,11 @@ export interface ClassifierOptions {
   workers: number;
   intraOpThreads: number;
   maxBatch: number;
+  /** How long a partial batch may wait for more images while a worker is idle; 0 never waits. */
+  maxQueueDelayMs?: number;
 }
+
+export type BatchObserver = (size: number, ms: number) => void;
 
 /** Thrown when inference fails for one request; the service stays up. */
 export class InferenceError extends Error {
@@ -38,6 +56,7 @@ export class ClassifierStartError extends Error {
 
 interface Pending {
   image: RawImage;
+  enqueuedAt: number;
   resolve: (p: [number, number]) => void;
   reject: (err: Error) => void;
 }
@@ -92,15 +111,27 @@ export async function startClassifier(options: ClassifierOptions): Promise<Class
   const first = started[0] as PromiseFulfilledResult<{ worker: Worker; model: ModelIdentity }>;
   const model = first.value.model;
   const batchLimit = Math.min(options.maxBatch, model.spec.fixedBatch ?? options.maxBatch);
+  const maxDelay = options.maxQueueDelayMs ?? 0;
   const queue: Pending[] = [];
   const slots: Slot[] = [];
   let batchSeq = 0;
   let closing = false;
+  let msPerImage = 0;
+  let delayTimer: NodeJS.Timeout | undefined;
+  const observers = new Set<BatchObserver>();
 
   const pump = () => {
+    clearTimeout(delayTimer);
+    delayTimer = undefined;
     for (const slot of slots) {
       if (queue.length === 0) return;
       if (slot.inFlight) continue;
+      // A partial batch may wait up to maxDelay (from its oldest image's arrival) for company.
+      const wait = queue.length < batchLimit ? queue[0]!.enqueuedAt + maxDelay - performance.now() : 0;
+      if (wait > 0) {
+        delayTimer = setTimeout(pump, wait);
+        return;
+      }
       const batch = queue.splice(0, batchLimit);
       slot.inFlight = batch;
       const msg: ToWorker = { type: 'run', batch: ++batchSeq, images: batch.map((p) => p.image) };
@@ -118,6 +149,9 @@ export async function startClassifier(options: ClassifierOptions): Promise<Class
       if (msg.type !== 'result' || !slot.inFlight) return;
       const batch = slot.inFlight;
       slot.inFlight = null;
+      const perImage = msg.runMs / batch.length;
+      msPerImage = msPerImage === 0 ? perImage : 0.8 * msPerImage + 0.2 * perImage;
+      for (const observe of observers) observe(batch.length, msg.runMs);
       msg.results.forEach((r, i) => {
         const p = batch[i]!;
         if (r.ok) p.resolve(r.probabilities);
@@ -164,13 +198,24 @@ export async function startClassifier(options: ClassifierOptions): Promise<Class
       if (closing) return Promise.reject(new ClassifierUnavailableError('the classifier is shutting down'));
       if (slots.length === 0) return Promise.reject(new ClassifierUnavailableError('no inference worker is running; one is restarting'));
       return new Promise((resolve, reject) => {
-        queue.push({ image, resolve, reject });
+        queue.push({ image, enqueuedAt: performance.now(), resolve, reject });
         pump();
       });
     },
     isReady: () => !closing && slots.length > 0,
+    stats: () => ({
+      queued: queue.length,
+      inFlight: slots.reduce((n, s) => n + (s.inFlight?.length ?? 0), 0),
+      workers: slots.length,
+      msPerImage,
+    }),
+    observeBatches(observer) {
+      observers.add(observer);
+      return () => observers.delete(observer);
+    },
     async close() {
       closing = true;
+      clearTimeout(delayTimer);
       for (const p of queue.splice(0)) p.reject(new ClassifierUnavailableError('the classifier is shutting down'));
       await Promise.all(slots.map((s) => s.worker.terminate()));
     },

@@ -23,4 +23,5 @@ export type ToWorker = { type: 'run'; batch: number; images: RawImage[] };
 export type FromWorker =
   | { type: 'ready'; model: ModelIdentity }
   | { type: 'failed'; message: string }
+  /** `runMs`: preprocessing and inference of the whole batch. */
   | { type: 'result'; batch: number; results: ImageResult[]; runMs: number };

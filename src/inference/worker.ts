@@ -16,6 +16,7 @@ const post = (msg: FromWorker) => port.postMessage(msg);
 const errorMessage = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 async function runBatch(model: LoadedModel, msg: Extract<ToWorker, { type: 'run' }>): Promise<void> {
+  const started = performance.now();
   const { spec } = model;
   const sample = sampleLength(spec);
   const results: ImageResult[] = msg.images.map(() => ({ ok: false, message: 'not run' }));
@@ -30,7 +31,6 @@ async function runBatch(model: LoadedModel, msg: Extract<ToWorker, { type: 'run'
       results[i] = { ok: false, message: `preprocessing failed: ${errorMessage(err)}` };
     }
   });
-  const started = performance.now();
   if (good.length > 0) {
     const n = spec.fixedBatch ?? good.length;
     const dims = spec.layout === 'NCHW' ? [n, 3, spec.height, spec.width] : [n, spec.height, spec.width, 3];

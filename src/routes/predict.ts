@@ -1,13 +1,18 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
-import { errorResponses } from '../errors.js';
+import { Errors, errorResponses } from '../errors.js';
+import { type Admission, retryAfterSeconds } from '../http/admission.js';
 import { readUpload } from '../http/read-upload.js';
+import type { ClassifierStats } from '../inference/classifier.js';
+import type { Metrics } from '../metrics.js';
 import type { Predictor } from '../service/predictor.js';
-import { Errors } from '../errors.js';
 
 export interface PredictDeps {
   predictor: Predictor;
   maxUploadBytes: number;
+  admission: Admission;
+  stats: () => ClassifierStats;
+  metrics: Metrics;
 }
 
 // Documents the multipart form for OpenAPI; the handler reads and validates the parts itself.
@@ -16,7 +21,12 @@ const PredictForm = Type.Object({
   sensor_id: Type.String({ minLength: 1, maxLength: 128, description: 'Identifier of the sensor that captured the image' }),
 }, { required: ['file', 'sensor_id'] });
 
-const predictRoute: FastifyPluginAsyncTypebox<PredictDeps> = async (app, { predictor, maxUploadBytes }) => {
+const predictRoute: FastifyPluginAsyncTypebox<PredictDeps> = async (app, { predictor, maxUploadBytes, admission, stats, metrics }) => {
+  const admitted = new WeakSet<object>();
+  const leave = (request: object) => {
+    if (admitted.delete(request)) admission.leave();
+  };
+
   app.post('/predict', {
     schema: {
       summary: 'Classify a PNG as Leak or Normal',
@@ -31,10 +41,20 @@ const predictRoute: FastifyPluginAsyncTypebox<PredictDeps> = async (app, { predi
     onRequest: async (request) => {
       const length = Number(request.headers['content-length']);
       if (Number.isFinite(length) && length > maxUploadBytes) throw Errors.uploadTooLarge(maxUploadBytes);
+      // Admitted before the body is read, so an overload is refused without buffering anything.
+      if (!admission.tryEnter()) {
+        const { msPerImage, workers } = stats();
+        throw Errors.overloaded(retryAfterSeconds(admission.inUse, msPerImage, workers));
+      }
+      admitted.add(request);
     },
+    onResponse: async (request) => leave(request),
+    onRequestAbort: async (request) => leave(request),
   }, async (request) => {
     const upload = await readUpload(request, maxUploadBytes);
-    return predictor.predict(upload);
+    const record = await predictor.predict(upload);
+    metrics.predictions.inc({ prediction: record.prediction, severity: record.severity });
+    return record;
   });
 };
 

@@ -17,7 +17,10 @@ export interface HistoryQuery {
 
 /** The history of every prediction: durable writes and streamed, filtered reads. */
 export interface HistoryStore {
-  /** Resolves once the record is committed to durable storage. */
+  /**
+   * Resolves once the record is committed to durable storage. Records that arrive in the same
+   * turn of the event loop (the results of one inference batch) are committed in one transaction.
+   */
   record(prediction: NewPrediction): Promise<PredictionRecord>;
   /** Streams matching records, oldest first, from a read connection of its own. */
   stream(query: HistoryQuery): AsyncIterable<PredictionRecord>;
@@ -37,12 +40,47 @@ function filtered(db: Kysely<DatabaseSchema>, q: HistoryQuery) {
   return query;
 }
 
+interface PendingWrite {
+  prediction: NewPrediction;
+  resolve: (r: PredictionRecord) => void;
+  reject: (err: unknown) => void;
+}
+
 export function createHistoryStore(store: Store): HistoryStore {
   const { db } = store;
+  let pending: PendingWrite[] = [];
+  let committing = false;
+
+  // Group commit: one transaction (one sync to disk) for every write waiting, one group at a time.
+  const commitPending = async () => {
+    while (pending.length > 0) {
+      const group = pending;
+      pending = [];
+      try {
+        const rows = await db.transaction().execute(async (trx) => {
+          const out = [];
+          for (const { prediction } of group) {
+            out.push(await trx.insertInto('predictions').values(prediction).returningAll().executeTakeFirstOrThrow());
+          }
+          return out;
+        });
+        group.forEach((w, i) => w.resolve(toRecord(rows[i]!)));
+      } catch (err) {
+        for (const w of group) w.reject(err);
+      }
+    }
+    committing = false;
+  };
+
   return {
-    async record(prediction) {
-      const row = await db.insertInto('predictions').values(prediction).returningAll().executeTakeFirstOrThrow();
-      return toRecord(row);
+    record(prediction) {
+      return new Promise((resolve, reject) => {
+        pending.push({ prediction, resolve, reject });
+        if (!committing) {
+          committing = true;
+          setImmediate(() => void commitPending());
+        }
+      });
     },
     async *stream(query) {
       const reader = store.openReader();

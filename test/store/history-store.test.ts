@@ -102,6 +102,19 @@ describe('SQLite history store', () => {
     assert.equal(await history.count(), 30);
   });
 
+  it('commits the writes of one turn of the event loop as one transaction: all or none', async (t) => {
+    const history = await open(join(tempDir(t), 'p.db'));
+    t.after(() => history.close());
+    const written = await Promise.all(Array.from({ length: 8 }, (_, i) => history.record(record(i))));
+    assert.deepEqual(written.map((r) => r.id), [1, 2, 3, 4, 5, 6, 7, 8]);
+    // One broken row in a group (NOT NULL violated) fails the whole group, and nothing of it is kept.
+    const group = [record(20), { ...record(21), sensor_id: null as unknown as string }, record(22)].map((r) => history.record(r));
+    const settled = await Promise.allSettled(group);
+    assert.deepEqual(settled.map((s) => s.status), ['rejected', 'rejected', 'rejected']);
+    assert.equal(await history.count(), 8);
+    assert.equal((await history.record(record(23))).id, 9);
+  });
+
   it('keeps writing while a long read is streaming', async (t) => {
     const history = await open(join(tempDir(t), 'p.db'));
     t.after(() => history.close());
