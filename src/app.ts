@@ -5,7 +5,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Config } from './config.js';
-import { ErrorBody } from './errors.js';
+import { ErrorBody, Errors } from './errors.js';
 import { installErrorHandling } from './http/error-handler.js';
 import type { Classifier } from './inference/classifier.js';
 import { createAdmission } from './http/admission.js';
@@ -43,16 +43,19 @@ export async function buildApp({ config, classifier, history, logger }: AppDeps)
       return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     },
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false } },
+    // Requests that arrive while draining get our own 503 (below), in the one error shape.
+    return503OnClosing: false,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
-  app.addHook('onRequest', async (request, reply) => {
-    void reply.header('x-request-id', request.id);
-  });
-  // While draining for shutdown, close each connection after its response, so that keep-alive
-  // clients do not hold the server open once their last request is answered.
+  // While draining for shutdown, newcomers get 503 and every connection closes after its
+  // response, so that keep-alive clients do not hold the server open.
   let draining = false;
   app.addHook('preClose', async () => {
     draining = true;
+  });
+  app.addHook('onRequest', async (request, reply) => {
+    void reply.header('x-request-id', request.id);
+    if (draining) throw Errors.shuttingDown();
   });
   app.addHook('onSend', async (_request, reply) => {
     if (draining) void reply.header('connection', 'close');

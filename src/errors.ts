@@ -56,6 +56,8 @@ export const Errors = {
   notReady: (reason: string) => new ApiError(503, 'not_ready', `The service is not ready: ${reason}. Retry later.`, { 'retry-after': '1' }),
   overloaded: (retryAfterSeconds: number) =>
     new ApiError(503, 'overloaded', `The service is at capacity; nothing was recorded. Retry in ${retryAfterSeconds} s.`, { 'retry-after': String(retryAfterSeconds) }),
+  shuttingDown: () =>
+    new ApiError(503, 'shutting_down', 'The service is shutting down; nothing was recorded. Retry on another instance or shortly.', { 'retry-after': '5' }),
   storeUnavailable: () =>
     new ApiError(503, 'store_unavailable', 'The prediction could not be recorded because the history store is unavailable; nothing was saved. Retry later.', { 'retry-after': '5' }),
   inferenceFailed: () =>
