@@ -3,7 +3,7 @@ import Type, { type Static } from 'typebox';
 /** The one error body every failure answers with. */
 export const ErrorBody = Type.Object(
   {
-    code: Type.String({ description: 'Stable, machine-readable error code', examples: ['invalid_png'] }),
+    code: Type.String({ description: 'Stable, machine-readable error code; see README' }),
     message: Type.String({ description: 'What went wrong and how to fix it' }),
     request_id: Type.Optional(Type.String({ description: 'The request id, also in the x-request-id header and the logs' })),
   },

@@ -1,5 +1,6 @@
 import sharp, { type Metadata } from 'sharp';
 import type { RawImage } from '../preprocess/types.js';
+import { keepEssentialChunks } from './png-chunks.js';
 
 /** The only module that imports sharp. */
 
@@ -18,7 +19,7 @@ export interface DecodeLimits {
 export class DecodeError extends Error {
   override name = 'DecodeError';
   constructor(
-    readonly kind: 'not_png' | 'corrupt' | 'too_large',
+    readonly kind: 'corrupt' | 'too_large',
     message: string,
     readonly width = 0,
     readonly height = 0,
@@ -33,14 +34,17 @@ const SHARP_OPTIONS = { failOn: 'warning', limitInputPixels: false, sequentialRe
  * Decodes a PNG to raw samples at its native depth (16-bit stays 16-bit). Palette images come
  * out expanded; grey comes out as RGB. Header checks run before any pixel is decoded.
  */
-export async function decodePng(bytes: Uint8Array, limits: DecodeLimits): Promise<RawImage> {
+export async function decodePng(upload: Uint8Array, limits: DecodeLimits): Promise<RawImage> {
+  const bytes = keepEssentialChunks(upload);
+  if (!bytes) throw new DecodeError('corrupt', 'a chunk runs past the end of the file');
   let meta: Metadata;
   try {
     meta = await sharp(bytes, SHARP_OPTIONS).metadata();
   } catch (err) {
     throw new DecodeError('corrupt', `unreadable header (${(err as Error).message})`);
   }
-  if (meta.format !== 'png') throw new DecodeError('not_png', `decoded as ${meta.format}`);
+  // Unreachable while sharp.block() leaves only the PNG loader; kept as a guard.
+  if (meta.format !== 'png') throw new DecodeError('corrupt', `decoded as ${meta.format}`);
   const { width, height } = meta;
   if (!(width > 0 && height > 0)) throw new DecodeError('corrupt', `invalid dimensions ${width}x${height}`);
   if (width * height > limits.maxPixels) throw new DecodeError('too_large', 'too many pixels', width, height);

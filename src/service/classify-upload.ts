@@ -31,7 +31,6 @@ export async function classifyUpload(bytes: Uint8Array, deps: ClassifyDeps): Pro
   } catch (err) {
     if (!(err instanceof DecodeError)) throw err;
     if (err.kind === 'too_large') throw Errors.imageTooLarge(err.width, err.height, deps.limits.maxPixels);
-    if (err.kind === 'not_png') throw Errors.notPng();
     throw Errors.invalidPng('the file is corrupt or truncated');
   }
   const probabilities = await deps.classifier.classify(raw);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
-import { pngChunk } from '../../src/synth/png-encode.js';
+import { encodePng, pngChunk } from '../../src/synth/png-encode.js';
 import { type TestApp, build } from '../helpers/build-app.js';
 import { patternPng, solidPng } from '../helpers/images.js';
 import { BOUNDARY, multipartBody, multipartHeaders, predictForm } from '../helpers/multipart.js';
@@ -97,6 +97,16 @@ describe('POST /predict', () => {
     const interlaced = await sharp(samples, { raw: { width: 80, height: 60, channels: 3 } }).png({ progressive: true }).toBuffer();
     const again = await post(predictForm(interlaced).payload);
     assert.equal(again.json<{ p_leak: number }>().p_leak, base.json<{ p_leak: number }>().p_leak);
+    // 16-bit twin (v × 257 keeps the high byte v) and RGBA twin (alpha is dropped, not composited).
+    const sixteen = encodePng({ width: 80, height: 60, colour: { type: 'rgb', depth: 16 }, samples: Array.from(samples, (v) => v * 257) });
+    const rgba = encodePng({
+      width: 80, height: 60, colour: { type: 'rgba', depth: 8 },
+      samples: Array.from({ length: 80 * 60 * 4 }, (_, i) => (i % 4 === 3 ? (i * 7) % 256 : samples[i - Math.floor(i / 4) - 0]!)),
+    });
+    for (const twin of [sixteen, rgba]) {
+      const res = await post(predictForm(twin).payload);
+      assert.equal(res.json<{ p_leak: number }>().p_leak, base.json<{ p_leak: number }>().p_leak);
+    }
   });
 
   it('ignores extra form fields and never stores them', async () => {

@@ -1,0 +1,44 @@
+/**
+ * Keeps only what classification reads from a PNG: its critical chunks (IHDR, PLTE, IDAT, IEND,
+ * and any unknown critical chunk, so that the decoder still refuses it) and tRNS. Ancillary
+ * chunks — text, ICC profiles, gamma, APNG frames — change nothing in the RGB samples the model
+ * sees (docs/preprocessing.md ignores them), but compressed ones can inflate to gigabytes inside
+ * the decoder: dropping them before decoding closes that door.
+ *
+ * The chunks kept are copied byte for byte, CRCs included, so the decoder still checks them.
+ * Returns undefined when the chunk structure itself is broken (a length past the end).
+ */
+const SIGNATURE_LENGTH = 8;
+const KEPT_ANCILLARY = new Set(['tRNS']);
+
+const isCritical = (type: string) => type.charCodeAt(0) >= 65 && type.charCodeAt(0) <= 90;
+
+export function keepEssentialChunks(png: Uint8Array): Uint8Array | undefined {
+  const view = new DataView(png.buffer, png.byteOffset, png.byteLength);
+  const kept: Uint8Array[] = [png.subarray(0, SIGNATURE_LENGTH)];
+  let pos = SIGNATURE_LENGTH;
+  let dropped = false;
+  while (pos < png.length) {
+    if (pos + 12 > png.length) return undefined;
+    const length = view.getUint32(pos);
+    const end = pos + 12 + length;
+    if (end > png.length) return undefined;
+    const type = String.fromCharCode(png[pos + 4]!, png[pos + 5]!, png[pos + 6]!, png[pos + 7]!);
+    if (isCritical(type) || KEPT_ANCILLARY.has(type)) kept.push(png.subarray(pos, end));
+    else dropped = true;
+    pos = end;
+    // Whatever follows IEND (a second image, a ZIP, padding) is not part of this PNG.
+    if (type === 'IEND') {
+      dropped ||= pos < png.length;
+      break;
+    }
+  }
+  if (!dropped) return png;
+  const out = new Uint8Array(kept.reduce((n, k) => n + k.length, 0));
+  let offset = 0;
+  for (const k of kept) {
+    out.set(k, offset);
+    offset += k.length;
+  }
+  return out;
+}
