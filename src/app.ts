@@ -6,6 +6,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Config } from './config.js';
 import { ErrorBody, Errors } from './errors.js';
+import { clientErrorHandler } from './http/client-error.js';
 import { installErrorHandling } from './http/error-handler.js';
 import type { Classifier } from './inference/classifier.js';
 import { createAdmission } from './http/admission.js';
@@ -37,6 +38,8 @@ export async function buildApp({ config, classifier, history, logger }: AppDeps)
   const app = Fastify({
     logger: logger ?? { level: config.logLevel },
     requestTimeout: config.requestTimeoutMs,
+    // Also at construction: set only afterwards (as Fastify does), Node keeps timing bodies out at its 60 s headersTimeout.
+    http: { requestTimeout: config.requestTimeoutMs },
     // An incoming x-request-id is kept when it is safe to log; otherwise we make one.
     genReqId: (req) => {
       const incoming = req.headers['x-request-id'];
@@ -45,6 +48,7 @@ export async function buildApp({ config, classifier, history, logger }: AppDeps)
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false } },
     // Requests that arrive while draining get our own 503 (below), in the one error shape.
     return503OnClosing: false,
+    clientErrorHandler,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // While draining for shutdown, newcomers get 503 and every connection closes after its

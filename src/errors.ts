@@ -55,7 +55,8 @@ export const Errors = {
     new ApiError(404, 'not_found', `No route for ${method} ${url.split('?')[0] ?? ''}.`),
   notReady: (reason: string) => new ApiError(503, 'not_ready', `The service is not ready: ${reason}. Retry later.`, { 'retry-after': '1' }),
   overloaded: (retryAfterSeconds: number) =>
-    new ApiError(503, 'overloaded', `The service is at capacity; nothing was recorded. Retry in ${retryAfterSeconds} s.`, { 'retry-after': String(retryAfterSeconds) }),
+    // Connection: close, so the upload that follows is not read only to be thrown away.
+    new ApiError(503, 'overloaded', `The service is at capacity; nothing was recorded. Retry in ${retryAfterSeconds} s.`, { 'retry-after': String(retryAfterSeconds), connection: 'close' }),
   shuttingDown: () =>
     new ApiError(503, 'shutting_down', 'The service is shutting down; nothing was recorded. Retry on another instance or shortly.', { 'retry-after': '5' }),
   storeUnavailable: () =>

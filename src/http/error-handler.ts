@@ -60,8 +60,12 @@ export function installErrorHandling(
   app.setErrorHandler((err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     const apiError = toApiError(err, limits);
     onError(apiError.code);
-    if (apiError.statusCode >= 500) request.log.error({ err: err.cause ?? err, code: apiError.code }, 'request failed');
-    else request.log.info({ code: apiError.code, reason: err.message }, 'request rejected');
+    if (err instanceof ApiError && err.cause === undefined) {
+      // Expected refusals (bad input, overload, shutting down): no stack, no alarm.
+      request.log[apiError.statusCode >= 500 ? 'warn' : 'info']({ code: apiError.code, reason: err.message }, 'request rejected');
+    } else {
+      request.log.error({ err: err.cause ?? err, code: apiError.code }, 'request failed');
+    }
     const body: ErrorBody = { code: apiError.code, message: apiError.message, request_id: request.id };
     void reply.code(apiError.statusCode).headers(apiError.headers).send(body);
   });

@@ -53,6 +53,8 @@ export function toHistoryQuery(qs: HistoryQuerystring): HistoryQuery {
   if (query.since !== undefined && query.until !== undefined && query.since > query.until) {
     throw Errors.invalidParameter('since', 'it is later than until');
   }
+  // Ajv coerces 'Infinity' and '1e400' to ±Infinity past minimum; values past 2^53 (or SQLite's int64) break the stream after its 200.
+  if (qs.limit !== undefined && !Number.isSafeInteger(qs.limit)) throw Errors.invalidParameter('limit', `${JSON.stringify(String(qs.limit))} is not a whole number from 1 to ${Number.MAX_SAFE_INTEGER}`);
   if (qs.limit !== undefined) query.limit = qs.limit;
   return query;
 }

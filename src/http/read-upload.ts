@@ -11,6 +11,10 @@ const FIELD_SIZE_LIMIT = 16 * 1024;
  * to `maxBytes`; beyond that busboy stops and the request gets 413.
  */
 export async function readUpload(request: FastifyRequest, maxBytes: number): Promise<Upload> {
+  // busboy reads `boundary=` (empty) as a form with no parts; it is a framing error.
+  if (/;\s*boundary=("")?\s*(;|$)/i.test(request.headers['content-type'] ?? '')) {
+    throw Errors.malformedMultipart('the boundary parameter is empty');
+  }
   let bytes: Buffer | undefined;
   let sensorId: string | undefined;
   const parts = request.parts({

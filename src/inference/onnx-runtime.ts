@@ -19,6 +19,9 @@ export async function openOnnxSession(model: Uint8Array, intraOpThreads: number)
     intraOpNumThreads: intraOpThreads,
     interOpNumThreads: 1,
     graphOptimizationLevel: 'all',
+    // Idle intra-op threads would otherwise spin between runs, taking the cores that HTTP,
+    // decoding and SQLite need (measured: 16 ms of CPU per run at 2 threads with spinning, 0.5 ms without).
+    extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
   });
   return {
     inputs: session.inputMetadata.map(toIoMeta),

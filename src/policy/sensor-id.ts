@@ -11,5 +11,7 @@ export function sensorIdProblem(value: string): string | undefined {
   if ([...value].length > SENSOR_ID_MAX_LENGTH) return `it is longer than ${SENSOR_ID_MAX_LENGTH} characters`;
   if (CONTROL.test(value)) return 'it contains control characters';
   if (value.trim() !== value) return 'it has leading or trailing whitespace';
+  // The multipart decoder turns invalid UTF-8 into U+FFFD, which would merge distinct ids.
+  if (value.includes('\uFFFD')) return 'it is not valid UTF-8';
   return undefined;
 }

@@ -48,13 +48,19 @@ const predictRoute: FastifyPluginAsyncTypebox<PredictDeps> = async (app, { predi
       }
       admitted.add(request);
     },
+    // The place is given back once the work is done, whatever happens to the client: a client
+    // that hangs up after sending its upload triggers neither onResponse nor onRequestAbort.
     onResponse: async (request) => leave(request),
     onRequestAbort: async (request) => leave(request),
   }, async (request) => {
-    const upload = await readUpload(request, maxUploadBytes);
-    const record = await predictor.predict(upload);
-    metrics.predictions.inc({ prediction: record.prediction, severity: record.severity });
-    return record;
+    try {
+      const upload = await readUpload(request, maxUploadBytes);
+      const record = await predictor.predict(upload);
+      metrics.predictions.inc({ prediction: record.prediction, severity: record.severity });
+      return record;
+    } finally {
+      leave(request);
+    }
   });
 };
 
