@@ -1,0 +1,89 @@
+import { availableParallelism } from 'node:os';
+import { type CellResult, measureCell } from './cell.js';
+import type { ImageSet } from './images.js';
+import type { Monitor } from './monitor.js';
+import type { BenchPlan } from './plan.js';
+import { startServer } from './server-process.js';
+
+/** Phase 3: restart the server per setting; 224×224 at concurrency 16 (throughput, p99) and 1 (p50). */
+export interface SweepSetting {
+  MAX_BATCH: number;
+  INFERENCE_WORKERS: number;
+  INFERENCE_THREADS: number;
+  MAX_QUEUE_DELAY_MS: number;
+}
+
+export interface SweepRow {
+  name: string;
+  setting: SweepSetting;
+  saturated: CellResult;
+  alone: CellResult;
+  serverLog: Record<string, number>;
+}
+
+export interface SweepResult {
+  rule: string;
+  rows: SweepRow[];
+  steps: { question: string; candidates: string[]; winner: string }[];
+  winner: SweepRow;
+}
+
+export const SATURATED_CONCURRENCY = 16;
+const THROUGHPUT_TIE = 0.03;
+const P50_TIE = 0.05;
+
+export const PICK_RULE =
+  `highest throughput at c=${SATURATED_CONCURRENCY}; within ${THROUGHPUT_TIE * 100}% of it, the lowest c=1 p50; ` +
+  `within ${P50_TIE * 100}% of that, the lowest c=${SATURATED_CONCURRENCY} p99`;
+
+/** Picks by PICK_RULE: throughput first, then latency, with noise bands so jitter does not decide. */
+export function pick(rows: readonly SweepRow[]): SweepRow {
+  const best = Math.max(...rows.map((r) => r.saturated.throughput));
+  const fast = rows.filter((r) => r.saturated.throughput >= best * (1 - THROUGHPUT_TIE));
+  const quickest = Math.min(...fast.map((r) => r.alone.latency.p50));
+  const responsive = fast.filter((r) => r.alone.latency.p50 <= quickest * (1 + P50_TIE));
+  return responsive.reduce((a, b) => (b.saturated.latency.p99 < a.saturated.latency.p99 ? b : a));
+}
+
+const nameOf = (s: SweepSetting) =>
+  `batch ${s.MAX_BATCH}, ${s.INFERENCE_WORKERS}w×${s.INFERENCE_THREADS}t, delay ${s.MAX_QUEUE_DELAY_MS} ms`;
+
+export async function runSweep(plan: BenchPlan, set: ImageSet, monitor: Monitor, log: (line: string) => void): Promise<SweepResult> {
+  const cores = availableParallelism();
+  const rows: SweepRow[] = [];
+  const measure = async (setting: SweepSetting): Promise<SweepRow> => {
+    const name = nameOf(setting);
+    const server = await startServer(plan.modelPath, Object.fromEntries(Object.entries(setting).map(([k, v]) => [k, String(v)])));
+    try {
+      const saturated = await measureCell(server, monitor, set, SATURATED_CONCURRENCY, plan);
+      const alone = await measureCell(server, monitor, set, 1, plan);
+      const row = { name, setting, saturated, alone, serverLog: server.logLevels() };
+      log(`  ${name.padEnd(34)} c=${SATURATED_CONCURRENCY}: ${saturated.throughput.toFixed(1)} img/s, p99 ${saturated.latency.p99.toFixed(0)} ms; c=1: p50 ${alone.latency.p50.toFixed(1)} ms`);
+      rows.push(row);
+      return row;
+    } finally {
+      await server.stop();
+    }
+  };
+  const steps: SweepResult['steps'] = [];
+  const step = (question: string, candidates: SweepRow[]) => {
+    const winner = pick(candidates);
+    steps.push({ question, candidates: candidates.map((c) => c.name), winner: winner.name });
+    log(`  → ${question}: ${winner.name}`);
+    return winner;
+  };
+
+  const byBatch: SweepRow[] = [];
+  for (const batch of plan.sweep.batches) {
+    byBatch.push(await measure({ MAX_BATCH: batch, INFERENCE_WORKERS: 1, INFERENCE_THREADS: cores, MAX_QUEUE_DELAY_MS: 0 }));
+  }
+  let best = step('MAX_BATCH', byBatch);
+  if (plan.sweep.twoWorkers && cores > 1) {
+    const spread = await measure({ ...best.setting, INFERENCE_WORKERS: cores, INFERENCE_THREADS: 1 });
+    best = step('workers × threads', [best, spread]);
+  }
+  const byDelay = [best];
+  for (const delay of plan.sweep.delays) byDelay.push(await measure({ ...best.setting, MAX_QUEUE_DELAY_MS: delay }));
+  const winner = step('MAX_QUEUE_DELAY_MS', byDelay);
+  return { rule: PICK_RULE, rows, steps, winner };
+}
