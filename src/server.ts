@@ -24,7 +24,7 @@ export function classifierOptions(config: Config) {
 }
 
 export async function openHistory(config: Config): Promise<HistoryStore> {
-  const store = openStore(parseDatabaseUrl(config.databaseUrl), { synchronous: config.sqliteSynchronous });
+  const store = await openStore(parseDatabaseUrl(config.databaseUrl), { synchronous: config.sqliteSynchronous });
   try {
     await migrateToLatest(store.db);
   } catch (err) {

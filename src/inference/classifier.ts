@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startModuleWorker } from '../workers/module-worker.js';
 import type { RawImage } from '../preprocess/types.js';
 import type { SpecFallbacks } from './model-spec.js';
 import type { FromWorker, ModelIdentity, ToWorker, WorkerInit } from './protocol.js';
@@ -66,21 +67,9 @@ interface Slot {
   inFlight: Pending[] | null;
 }
 
-// Built, this module is JavaScript. Under tsx (tests, `npm run leakwatch`) it is TypeScript, and
-// tsx's loader does not reach worker threads by itself, so the worker registers it first.
-const RUNNING_TS = import.meta.url.endsWith('.ts');
-const WORKER_URL = new URL(RUNNING_TS ? './worker.ts' : './worker.js', import.meta.url);
-const newWorker = (init: WorkerInit) =>
-  RUNNING_TS
-    ? new Worker(
-        `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(WORKER_URL.href)}); })`,
-        { eval: true, workerData: init },
-      )
-    : new Worker(WORKER_URL, { workerData: init });
-
 function spawn(init: WorkerInit): Promise<{ worker: Worker; model: ModelIdentity }> {
   return new Promise((resolve, reject) => {
-    const worker = newWorker(init);
+    const worker = startModuleWorker(import.meta.url, 'worker', init);
     const onExit = (code: number) => reject(new ClassifierStartError(`inference worker exited with code ${code} while loading the model`));
     worker.once('error', reject);
     worker.once('exit', onExit);

@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import type { DatabaseSchema } from './schema.js';
+import { type BatchWriter, type WriteQuery, startSqliteWriter } from './sqlite-writer.js';
 
 /** The only module that knows which database engine is in use. */
 export type StoreLocation = { dialect: 'sqlite'; path: string };
@@ -31,8 +32,10 @@ export interface SqliteOptions {
 
 export interface Store {
   location: StoreLocation;
-  /** The connection that writes. */
+  /** The main connection: migrations, small reads, and the query builder for writes. */
   db: Kysely<DatabaseSchema>;
+  /** Runs compiled writes in one transaction, off the event loop; resolves once it is durable. */
+  writeBatch(queries: WriteQuery[]): Promise<unknown[][]>;
   /** A separate read connection, for long streamed reads that must not hold up writes. Destroy it after use. */
   openReader(): Kysely<DatabaseSchema>;
   close(): Promise<void>;
@@ -48,13 +51,24 @@ function openSqlite(path: string, options: SqliteOptions, readonly: boolean): Da
   return db;
 }
 
-export function openStore(location: StoreLocation, options: SqliteOptions): Store {
+export async function openStore(location: StoreLocation, options: SqliteOptions): Promise<Store> {
   mkdirSync(dirname(location.path), { recursive: true });
   const db = new Kysely<DatabaseSchema>({ dialect: new SqliteDialect({ database: openSqlite(location.path, options, false) }) });
+  let writer: BatchWriter;
+  try {
+    writer = await startSqliteWriter({ path: location.path, synchronous: options.synchronous });
+  } catch (err) {
+    await db.destroy();
+    throw err;
+  }
   return {
     location,
     db,
+    writeBatch: (queries) => writer.write(queries),
     openReader: () => new Kysely<DatabaseSchema>({ dialect: new SqliteDialect({ database: openSqlite(location.path, options, true) }) }),
-    close: () => db.destroy(),
+    async close() {
+      await writer.close();
+      await db.destroy();
+    },
   };
 }

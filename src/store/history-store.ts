@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Store } from './dialect.js';
 import { toRecord, type NewPrediction, type PredictionRecord } from './record.js';
-import type { DatabaseSchema } from './schema.js';
+import type { DatabaseSchema, PredictionRow } from './schema.js';
 
 /** Filters for reading the history; every field narrows, none is required. */
 export interface HistoryQuery {
@@ -57,14 +57,12 @@ export function createHistoryStore(store: Store): HistoryStore {
       const group = pending;
       pending = [];
       try {
-        const rows = await db.transaction().execute(async (trx) => {
-          const out = [];
-          for (const { prediction } of group) {
-            out.push(await trx.insertInto('predictions').values(prediction).returningAll().executeTakeFirstOrThrow());
-          }
-          return out;
+        const queries = group.map(({ prediction }) => {
+          const { sql, parameters } = db.insertInto('predictions').values(prediction).returningAll().compile();
+          return { sql, parameters };
         });
-        group.forEach((w, i) => w.resolve(toRecord(rows[i]!)));
+        const results = await store.writeBatch(queries);
+        group.forEach((w, i) => w.resolve(toRecord((results[i] as PredictionRow[])[0]!)));
       } catch (err) {
         for (const w of group) w.reject(err);
       }
@@ -96,6 +94,8 @@ export function createHistoryStore(store: Store): HistoryStore {
     },
     async ping() {
       await db.selectFrom('predictions').select('id').limit(1).execute();
+      // An empty batch: proves the writer thread answers, without writing anything.
+      await store.writeBatch([]);
     },
     close: () => store.close(),
   };

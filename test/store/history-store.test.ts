@@ -26,7 +26,7 @@ const record = (i: number, over: Partial<NewPrediction> = {}): NewPrediction => 
 });
 
 async function open(path: string, synchronous: 'FULL' | 'NORMAL' = 'FULL') {
-  const store = openStore({ dialect: 'sqlite', path }, { synchronous });
+  const store = await openStore({ dialect: 'sqlite', path }, { synchronous });
   await migrateToLatest(store.db);
   return createHistoryStore(store);
 }
@@ -65,7 +65,7 @@ describe('SQLite history store', () => {
 
   it('applies versioned migrations once, and records which ran', async (t) => {
     const path = join(tempDir(t), 'p.db');
-    const store = openStore({ dialect: 'sqlite', path }, { synchronous: 'FULL' });
+    const store = await openStore({ dialect: 'sqlite', path }, { synchronous: 'FULL' });
     assert.deepEqual(await migrateToLatest(store.db), ['2026-11-26-001-create-predictions']);
     assert.deepEqual(await migrateToLatest(store.db), []);
     await store.close();
