@@ -39,6 +39,8 @@ export const Errors = {
     new ApiError(415, 'unsupported_media_type', "The request body must be multipart/form-data with a 'file' part and a 'sensor_id' field."),
   malformedMultipart: (reason: string) =>
     new ApiError(400, 'malformed_multipart', `The multipart body could not be parsed: ${reason}.`),
+  tooManyParts: (what: string) =>
+    new ApiError(413, 'too_many_parts', `The multipart body has too many ${what}; a predict form has one file and one sensor_id.`),
   notPng: () =>
     new ApiError(415, 'unsupported_image_type', 'The uploaded file is not a PNG image (its bytes do not start with the PNG signature).'),
   emptyFile: () => new ApiError(400, 'empty_file', 'The uploaded file is empty.'),
@@ -52,7 +54,7 @@ export const Errors = {
     new ApiError(400, 'invalid_parameter', `Invalid query parameter '${name}': ${reason}.`),
   badRequest: (reason: string) => new ApiError(400, 'bad_request', reason),
   notFound: (method: string, url: string) =>
-    new ApiError(404, 'not_found', `No route for ${method} ${url.split('?')[0] ?? ''}.`),
+    new ApiError(404, 'not_found', `No route for ${method} ${(url.split('?')[0] ?? '').slice(0, 200)}.`),
   notReady: (reason: string) => new ApiError(503, 'not_ready', `The service is not ready: ${reason}. Retry later.`, { 'retry-after': '1' }),
   overloaded: (retryAfterSeconds: number) =>
     // Connection: close, so the upload that follows is not read only to be thrown away.
