@@ -11,11 +11,11 @@ export interface DatasetOptions {
   onProgress?: (done: number) => void;
 }
 
-export const CSV_HEADER = 'path,label,width,height,colour_type,palette,interlace,leak_kind,leak_strength,effects,seed';
+export const CSV_HEADER = 'path,label,width,height,colour_type,palette,interlace,leak_kind,leak_strength,leak_x0,leak_y0,leak_x1,leak_y1,effects,seed';
 
 export function csvRow(path: string, m: SampleMeta): string {
   return [path, m.label, m.width, m.height, m.colourType, m.palette, m.interlace ? 1 : 0,
-    m.leakKind, m.leakStrength, m.effects.join('+'), m.seed].join(',');
+    m.leakKind, m.leakStrength, ...(m.leakBox ?? ['', '', '', '']), m.effects.join('+'), m.seed].join(',');
 }
 
 export function imagePath(m: SampleMeta, index: number): string {

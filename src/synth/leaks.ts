@@ -9,7 +9,11 @@ export interface Leak {
   /** 0..1: peak temperature change as a fraction of the fluid's contrast with ambient. */
   strength: number;
   source: Point;
+  /** Pixels the leak visibly changes, as [x0, y0, x1, y1) (null if none). */
+  box: Box | null;
 }
+
+export type Box = [number, number, number, number];
 
 /** Adds `amp * shape(along, across)` over a cone from `src` along `dir`, within `length`. */
 function addCone(f: Field, src: Point, dir: Point, length: number, halfWidthAt: (a: number) => number,
@@ -112,25 +116,39 @@ function drawLeak(rng: Rng, scene: Scene, delta: Field, strength: number): Leak 
   });
   const fit = rng.pick(visible.length > 0 ? visible : scene.fittings);
   const src = rng.pick(fit.sources);
-  const amp = strength * (fit.fluid - scene.ambient) * 1.5;
+  const amp = strength * (fit.fluid - scene.ambient) * 2;
   const kind = rng.pick(['plume', 'plume', 'jet', 'puddle'] as const);
   if (kind === 'plume') plume(rng, delta, fit, src, amp);
   else if (kind === 'jet') jet(rng, delta, fit, src, amp);
   else puddle(rng, delta, scene, fit, src, amp);
-  return { kind, strength, source: src };
+  return { kind, strength, source: src, box: null };
 }
 
-/** Fraction of the frame where the leak changes the scene by more than 10% of its range. */
-function visibleArea(scene: Scene, delta: Field): number {
+/** Where the leak changes the scene by more than 10% of its range: area fraction and bounding box. */
+function footprint(scene: Scene, delta: Field): { area: number; box: Box | null } {
   const data = scene.field.data;
   const step = Math.max(1, Math.floor(data.length / 4096));
   const sample: number[] = [];
   for (let i = 0; i < data.length; i += step) sample.push(data[i]!);
   sample.sort((a, b) => a - b);
   const range = sample[Math.floor(0.995 * (sample.length - 1))]! - sample[Math.floor(0.005 * (sample.length - 1))]!;
+  const w = delta.width;
   let n = 0;
-  for (let i = 0; i < delta.data.length; i++) if (Math.abs(delta.data[i]!) > 0.1 * range) n++;
-  return n / delta.data.length;
+  let x0 = w;
+  let y0 = delta.height;
+  let x1 = -1;
+  let y1 = -1;
+  for (let i = 0; i < delta.data.length; i++) {
+    if (Math.abs(delta.data[i]!) <= 0.1 * range) continue;
+    n++;
+    const x = i % w;
+    const y = (i - x) / w;
+    if (x < x0) x0 = x;
+    if (x > x1) x1 = x;
+    if (y < y0) y0 = y;
+    if (y > y1) y1 = y;
+  }
+  return { area: n / delta.data.length, box: n > 0 ? [x0, y0, x1 + 1, y1 + 1] : null };
 }
 
 /**
@@ -145,7 +163,9 @@ export function addLeak(rng: Rng, scene: Scene, strength: number): Leak {
     delta = createField(width, height);
     const s = Math.min(1, strength * (attempt < 6 ? 1 : 1.25 ** (attempt - 5)));
     leak = drawLeak(rng, scene, delta, s);
-    if (visibleArea(scene, delta) >= 0.0015) break;
+    const seen = footprint(scene, delta);
+    leak.box = seen.box;
+    if (seen.area >= 0.004) break;
   }
   const data = scene.field.data;
   for (let i = 0; i < data.length; i++) data[i] = data[i]! + delta.data[i]!;

@@ -29,10 +29,10 @@ async function main(): Promise<void> {
   await writeDataset({
     out: values.out, count, seed, start,
     onProgress: (done) => {
-      if (!values.quiet && (done % every === 0 || done === count)) process.stderr.write(`\r${done}/${count}`);
+      if (!values.quiet && process.stderr.isTTY && (done % every === 0 || done === count)) process.stderr.write(`\r${done}/${count}`);
     },
   });
-  if (!values.quiet) process.stderr.write(`\nwrote ${count} images to ${values.out} in ${((Date.now() - began) / 1000).toFixed(1)} s\n`);
+  if (!values.quiet) process.stderr.write(`${process.stderr.isTTY ? '\n' : ''}wrote ${count} images to ${values.out} in ${((Date.now() - began) / 1000).toFixed(1)} s\n`);
 }
 
 main().catch((err: unknown) => {

@@ -1,6 +1,6 @@
 import { addDistractors } from './distractors.js';
 import { COLOUR_TYPES, encodeFrame, palettesFor, type ColourType } from './frame-encode.js';
-import { addLeak, type LeakKind } from './leaks.js';
+import { addLeak, type Box, type LeakKind } from './leaks.js';
 import type { PaletteName } from './palettes.js';
 import { imageSeed, Rng } from './prng.js';
 import { buildScene } from './scene.js';
@@ -20,6 +20,8 @@ export interface SampleMeta {
   leakKind: LeakKind | 'none';
   /** 0 for normal frames. */
   leakStrength: number;
+  /** Bounding box [x0, y0, x1, y1) of the pixels the leak visibly changes; null for normal frames. */
+  leakBox: Box | null;
   /** Hard negatives and sensor effects present, e.g. `hotspot+vignette`. */
   effects: string[];
   /** The per-image seed: the image depends on nothing else. */
@@ -33,7 +35,7 @@ export interface Sample {
 
 /** Leak strength: a fifth are faint, so the classifier's confidence has to spread. */
 function leakStrength(rng: Rng): number {
-  return rng.chance(0.2) ? rng.uniform(0.15, 0.3) : rng.uniform(0.3, 1);
+  return rng.chance(0.2) ? rng.uniform(0.2, 0.35) : rng.uniform(0.35, 1);
 }
 
 /**
@@ -59,6 +61,7 @@ export function generateSample(seed: number, index: number): Sample {
       label, width, height, colourType, palette, interlace,
       leakKind: leak?.kind ?? 'none',
       leakStrength: leak ? Math.round(leak.strength * 1000) / 1000 : 0,
+      leakBox: leak?.box ?? null,
       effects: [...effects, ...sensor.effects],
       seed: sampleSeed,
     },
