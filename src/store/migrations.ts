@@ -1,5 +1,4 @@
-import { type Kysely, sql } from 'kysely';
-import { type Migration, type MigrationProvider, Migrator } from 'kysely/migration';
+import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
 
 // Migrations must not depend on today's table types, which describe the latest schema.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
