@@ -21,7 +21,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # 320x240, and the large sizes only in their most compact colour types, to keep the fixtures small.
 KEEP = {
     (160, 120): None, (224, 224): None, (320, 240): None,
-    (640, 480): {'gray', 'palette', 'gray16'}, (640, 512): {'gray', 'palette', 'rgb'},
+    (640, 480): {'gray', 'palette'}, (640, 512): {'gray', 'palette'},
 }
 
 

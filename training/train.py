@@ -36,7 +36,7 @@ def parse_args():
                    help='weight of the auxiliary leak-localisation loss (needs the generator\'s labels.csv boxes; '
                         'the heads are dropped at export)')
     p.add_argument('--batch-size', type=int, default=32)
-    p.add_argument('--lr', type=float, default=2e-3, help='peak learning rate of the one-cycle schedule')
+    p.add_argument('--lr', type=float, default=1e-3, help='peak learning rate of the one-cycle schedule')
     p.add_argument('--weight-decay', type=float, default=0.05)
     p.add_argument('--pretrained', help='local torchvision ResNet-18 ImageNet state dict (.pth)')
     p.add_argument('--init', help='continue from a train.py checkpoint (weights only; the schedule starts afresh)')
