@@ -8,6 +8,7 @@ import { DecodeError, decodePng } from '../../src/image/decode-png.js';
 import type { RawImage } from '../../src/preprocess/index.js';
 import { type PngColour, encodePng, pngChunk } from '../../src/synth/png-encode.js';
 import { ROOT } from '../helpers/paths.js';
+import { flipLast, ihdr } from '../helpers/png-bytes.js';
 
 /*
  * decodePng against hand-computed expectations. Images are written with our own encoder (every
@@ -42,21 +43,6 @@ const chunk = (png: Buffer, type: string) => chunksOf(png).find((c) => c.type ==
 const assemble = (...chunks: Buffer[]) => Buffer.concat([SIGNATURE, ...chunks]);
 
 /** A copy with its last byte inverted: breaks a chunk's CRC, or a zlib stream's Adler-32. */
-function flipLast(bytes: Buffer): Buffer {
-  const copy = Buffer.from(bytes);
-  copy[copy.length - 1]! ^= 0xff;
-  return copy;
-}
-
-function ihdr(width: number, height: number, bitDepth: number, colourType: number, interlace = 0): Buffer {
-  const data = Buffer.alloc(13);
-  data.writeUInt32BE(width, 0);
-  data.writeUInt32BE(height, 4);
-  data[8] = bitDepth;
-  data[9] = colourType;
-  data[12] = interlace;
-  return pngChunk('IHDR', data);
-}
 
 /** Deterministic samples in [0, max], hitting both ends and (for 16-bit) distinct low bytes. */
 function samplesFor(count: number, max: number): number[] {
