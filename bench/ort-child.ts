@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
-import { configLabels, configTriple, loadConfig } from '../src/config.js';
+import { loadConfig, specFallbacks } from '../src/config.js';
 import { decodePng } from '../src/image/decode-png.js';
 import { type ModelSpec, resolveModelSpec } from '../src/inference/model-spec.js';
 import { readOnnxFacts } from '../src/inference/onnx-proto.js';
@@ -87,7 +87,7 @@ async function handle(msg: ToOrt): Promise<FromOrt | undefined> {
       session = await openOnnxSession(bytes, msg.threads);
       threads = msg.threads;
       const config = loadConfig({}, {});
-      const fallbacks = { labels: configLabels(config), mean: configTriple(config, 'mean'), std: configTriple(config, 'std') };
+      const fallbacks = specFallbacks(config);
       spec = resolveModelSpec(session.inputs, session.outputs, facts.metadata, facts.outputProducers, fallbacks);
       return { type: 'opened', fixedBatch: spec.fixedBatch, input: `${spec.layout} ${spec.height}x${spec.width}` };
     }

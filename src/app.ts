@@ -16,6 +16,7 @@ import metricsRoute from './routes/metrics.js';
 import historyRoute from './routes/history.js';
 import predictRoute from './routes/predict.js';
 import rootRoute from './routes/root.js';
+import { classifyDeps } from './service/classify-upload.js';
 import { createPredictor } from './service/predictor.js';
 import type { HistoryStore } from './store/history-store.js';
 import { PredictionRecord } from './store/record.js';
@@ -97,12 +98,7 @@ export async function buildApp({ config, classifier, history, logger }: AppDeps)
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
 
   await app.register(multipart, { limits: { fileSize: config.maxUploadBytes } });
-  const predictor = createPredictor({
-    classifier,
-    history,
-    thresholds: { leak: config.leakThreshold, severityLow: config.severityLowThreshold, severityHigh: config.severityHighThreshold },
-    limits: { maxPixels: config.maxImagePixels },
-  });
+  const predictor = createPredictor({ ...classifyDeps(config, classifier), history });
   await app.register(rootRoute);
   await app.register(healthRoutes, { classifier, history });
   await app.register(predictRoute, {

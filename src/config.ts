@@ -105,11 +105,16 @@ export function loadConfig(flags: RawOptions = {}, env: NodeJS.ProcessEnv = proc
   return Object.freeze(config);
 }
 
-export function configTriple(config: Config, key: 'mean' | 'std'): readonly [number, number, number] {
+function configTriple(config: Config, key: 'mean' | 'std'): readonly [number, number, number] {
   return parseTriple(key, config[key]);
 }
 
-export function configLabels(config: Config): readonly [string, string] {
+/** Labels and normalization for a model whose metadata lacks them. */
+export function specFallbacks(config: Config) {
+  return { labels: configLabels(config), mean: configTriple(config, 'mean'), std: configTriple(config, 'std') };
+}
+
+function configLabels(config: Config): readonly [string, string] {
   const [normal, leak] = config.labels.split(',').map((l) => l.trim());
   return [normal!, leak!];
 }

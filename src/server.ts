@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
-import { type Config, configLabels, configTriple } from './config.js';
+import { type Config, specFallbacks } from './config.js';
 import { type Classifier, startClassifier } from './inference/classifier.js';
 import { openStore, parseDatabaseUrl } from './store/dialect.js';
 import { type HistoryStore, createHistoryStore } from './store/history-store.js';
@@ -15,7 +15,7 @@ export interface RunningServer {
 export function classifierOptions(config: Config) {
   return {
     modelPath: config.modelPath,
-    fallbacks: { labels: configLabels(config), mean: configTriple(config, 'mean'), std: configTriple(config, 'std') },
+    fallbacks: specFallbacks(config),
     workers: config.inferenceWorkers,
     intraOpThreads: config.inferenceThreads,
     maxBatch: config.maxBatch,

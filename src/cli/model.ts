@@ -1,4 +1,4 @@
-import { configLabels, configTriple, type Config } from '../config.js';
+import { type Config, specFallbacks } from '../config.js';
 import { loadModel } from '../inference/model-loader.js';
 import { fail } from './options.js';
 import { oneLine } from './one-line.js';
@@ -7,7 +7,7 @@ import { oneLine } from './one-line.js';
 export async function runModel(config: Config): Promise<void> {
   let model;
   try {
-    model = await loadModel(config.modelPath, { labels: configLabels(config), mean: configTriple(config, 'mean'), std: configTriple(config, 'std') }, 1);
+    model = await loadModel(config.modelPath, specFallbacks(config), 1);
   } catch (err) {
     fail(oneLine(err, config));
   }

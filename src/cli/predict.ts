@@ -4,7 +4,7 @@ import type { Config } from '../config.js';
 import { ApiError, Errors } from '../errors.js';
 import { InferenceError, startClassifier } from '../inference/classifier.js';
 import { classifierOptions } from '../server.js';
-import { classifyUpload } from '../service/classify-upload.js';
+import { classifyDeps, classifyUpload } from '../service/classify-upload.js';
 import { fail } from './options.js';
 import { oneLine } from './one-line.js';
 
@@ -20,11 +20,7 @@ export async function runPredict(files: string[], config: Config): Promise<void>
   } catch (err) {
     fail(oneLine(err, config));
   }
-  const deps = {
-    classifier,
-    thresholds: { leak: config.leakThreshold, severityLow: config.severityLowThreshold, severityHigh: config.severityHighThreshold },
-    limits: { maxPixels: config.maxImagePixels },
-  };
+  const deps = classifyDeps(config, classifier);
   const classifyFile = async (file: string): Promise<Line> => {
     try {
       const c = await classifyUpload(await readFile(file), deps);

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { Config } from '../config.js';
 import { Errors } from '../errors.js';
 import { DecodeError, type DecodeLimits, decodePng } from '../image/decode-png.js';
 import { hasPngSignature } from '../image/png-signature.js';
@@ -15,6 +16,15 @@ export interface ClassifyDeps {
   classifier: Classifier;
   thresholds: Thresholds;
   limits: DecodeLimits;
+}
+
+/** The classification settings of a configuration, for a running classifier. */
+export function classifyDeps(config: Config, classifier: Classifier): ClassifyDeps {
+  return {
+    classifier,
+    thresholds: { leak: config.leakThreshold, severityLow: config.severityLowThreshold, severityHigh: config.severityHighThreshold },
+    limits: { maxPixels: config.maxImagePixels },
+  };
 }
 
 /**
