@@ -14,6 +14,7 @@ import { createMetrics } from './metrics.js';
 import healthRoutes from './routes/health.js';
 import metricsRoute from './routes/metrics.js';
 import historyRoute from './routes/history.js';
+import sensorsRoute, { SensorSummary } from './routes/sensors.js';
 import predictRoute from './routes/predict.js';
 import rootRoute from './routes/root.js';
 import { classifyDeps } from './service/classify-upload.js';
@@ -67,6 +68,7 @@ export async function buildApp({ config, classifier, history, logger }: AppDeps)
   });
   app.addSchema(ErrorBody);
   app.addSchema(PredictionRecord);
+  app.addSchema(SensorSummary);
   const metrics = createMetrics(classifier.model, () => classifier.stats());
   const unobserve = classifier.observeBatches((size, ms) => {
     metrics.batchSize.observe(size);
@@ -110,5 +112,6 @@ export async function buildApp({ config, classifier, history, logger }: AppDeps)
   });
   await app.register(metricsRoute, { metrics });
   await app.register(historyRoute, { history });
+  await app.register(sensorsRoute, { history });
   return app;
 }

@@ -61,8 +61,10 @@ export const Errors = {
     new ApiError(503, 'overloaded', `The service is at capacity; nothing was recorded. Retry in ${retryAfterSeconds} s.`, { 'retry-after': String(retryAfterSeconds), connection: 'close' }),
   shuttingDown: () =>
     new ApiError(503, 'shutting_down', 'The service is shutting down; nothing was recorded. Retry on another instance or shortly.', { 'retry-after': '5' }),
-  storeUnavailable: () =>
-    new ApiError(503, 'store_unavailable', 'The prediction could not be recorded because the history store is unavailable; nothing was saved. Retry later.', { 'retry-after': '5' }),
+  storeUnavailable: (doing: 'record' | 'read' = 'record') =>
+    new ApiError(503, 'store_unavailable', doing === 'record'
+      ? 'The prediction could not be recorded because the history store is unavailable; nothing was saved. Retry later.'
+      : 'The history store is unavailable. Retry later.', { 'retry-after': '5' }),
   inferenceFailed: () =>
     new ApiError(500, 'inference_failed', 'The model failed to classify this image. The failure has been logged.'),
   internal: () => new ApiError(500, 'internal_error', 'An internal error occurred. It has been logged.'),

@@ -2,9 +2,10 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import { type Config, specFallbacks } from './config.js';
 import { type Classifier, startClassifier } from './inference/classifier.js';
-import { openStore, parseDatabaseUrl } from './store/dialect.js';
+import { openStore, parseDatabaseUrl, redactDatabaseUrl } from './store/dialect.js';
 import { type HistoryStore, createHistoryStore } from './store/history-store.js';
 import { migrateToLatest } from './store/migrations.js';
+import { startRetention } from './store/retention.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -23,8 +24,12 @@ export function classifierOptions(config: Config) {
   };
 }
 
-export async function openHistory(config: Config): Promise<HistoryStore> {
-  const store = await openStore(parseDatabaseUrl(config.databaseUrl), { synchronous: config.sqliteSynchronous });
+export async function openHistory(config: Config, log?: (err: Error) => void): Promise<HistoryStore> {
+  const store = await openStore(parseDatabaseUrl(config.databaseUrl), {
+    synchronous: config.sqliteSynchronous,
+    poolSize: config.databasePoolSize,
+    ...(log ? { onBackgroundError: log } : {}),
+  });
   try {
     await migrateToLatest(store.db);
   } catch (err) {
@@ -36,7 +41,11 @@ export async function openHistory(config: Config): Promise<HistoryStore> {
 
 /** Opens the store, loads the model, and listens. Rejects with a one-line error when any of them fails. */
 export async function startServer(config: Config): Promise<RunningServer> {
-  const history = await openHistory(config);
+  // Until the app's logger exists, a store warning goes to stderr as one line.
+  let storeWarning = (err: Error): void => {
+    process.stderr.write(`history store: ${err.message}\n`);
+  };
+  const history = await openHistory(config, (err) => storeWarning(err));
   let classifier: Classifier;
   try {
     classifier = await startClassifier(classifierOptions(config));
@@ -45,7 +54,12 @@ export async function startServer(config: Config): Promise<RunningServer> {
     throw err;
   }
   const app = await buildApp({ config, classifier, history });
+  storeWarning = (err) => {
+    app.log.warn({ err }, 'history store: connection lost; it reconnects on the next query');
+  };
+  const retention = config.historyRetentionDays > 0 ? startRetention(history, { days: config.historyRetentionDays, log: app.log }) : undefined;
   const closeDeps = async () => {
+    await retention?.stop();
     await classifier.close();
     await history.close();
   };
@@ -59,7 +73,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const { spec, sha256, path } = classifier.model;
-  app.log.info({ model: path, sha256, input: `${spec.layout} ${spec.height}x${spec.width}`, labels: spec.labels, store: config.databaseUrl }, 'model loaded, serving');
+  app.log.info({ model: path, sha256, input: `${spec.layout} ${spec.height}x${spec.width}`, labels: spec.labels, store: redactDatabaseUrl(config.databaseUrl) }, 'model loaded, serving');
   return {
     app,
     url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,

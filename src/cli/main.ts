@@ -1,6 +1,9 @@
 #!/usr/bin/env node
-import { Command } from 'commander';
-import { MODEL_OPTIONS, PREDICT_OPTIONS, SERVE_OPTIONS, addConfigOptions, configFromCli } from './options.js';
+import { Command, Option } from 'commander';
+import { HISTORY_FORMATS } from '../http/history-query.js';
+import { runMigrate } from './db.js';
+import { runExport, runImport } from './history.js';
+import { DB_OPTIONS, MODEL_OPTIONS, PREDICT_OPTIONS, SERVE_OPTIONS, addConfigOptions, configFromCli } from './options.js';
 import { runModel } from './model.js';
 import { runPredict } from './predict.js';
 import { runServe } from './serve.js';
@@ -28,5 +31,44 @@ addConfigOptions(
     .argument('[path]', 'ONNX model file (default: MODEL_PATH or the default model)'),
   MODEL_OPTIONS,
 ).action((path: string | undefined, opts: Record<string, unknown>) => runModel(configFromCli(path ? { ...opts, modelPath: path } : opts)));
+
+const db = program.command('db').description('The history database');
+addConfigOptions(db.command('migrate').description('Apply pending schema migrations (serve also applies them at start)'), DB_OPTIONS)
+  .action((opts: Record<string, unknown>) => runMigrate(configFromCli(opts)));
+
+const history = program.command('history').description('Move the prediction history in and out');
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+addConfigOptions(
+  history
+    .command('export')
+    .description('Write the history as CSV or NDJSON (oldest first), to stdout or --out; filters as GET /prediction_history')
+    .addOption(new Option('--format <format>', 'csv or ndjson').choices(HISTORY_FORMATS.filter((f) => f !== 'json')).default('ndjson'))
+    .option('--out <file>', 'write to this file instead of stdout')
+    .option('--sensor-id <id>', 'only this sensor (repeat for several)', collect)
+    .option('--prediction <label>', 'only this prediction, e.g. Leak')
+    .addOption(new Option('--severity <severity>', 'only this severity').choices(['none', 'low', 'high']))
+    .option('--since <instant>', 'only records at or after this ISO 8601 instant')
+    .option('--until <instant>', 'only records at or before this ISO 8601 instant')
+    .addOption(new Option('--order <order>', 'asc (oldest first) or desc').choices(['asc', 'desc']))
+    .option('--limit <n>', 'at most this many records', (v) => {
+      if (!/^\d+$/.test(v) || Number(v) < 1) throw new Error(`--limit must be a whole number ≥ 1 (got ${JSON.stringify(v)})`);
+      return Number(v);
+    }),
+  DB_OPTIONS,
+).action((opts: Record<string, unknown>) => {
+  const o = opts as { format: 'csv' | 'ndjson'; out?: string; sensorId?: string[]; prediction?: string; severity?: 'none' | 'low' | 'high'; since?: string; until?: string; order?: 'asc' | 'desc'; limit?: number };
+  const filters = Object.fromEntries(Object.entries({
+    sensor_id: o.sensorId, prediction: o.prediction, severity: o.severity, since: o.since, until: o.until, order: o.order, limit: o.limit,
+  }).filter(([, v]) => v !== undefined));
+  return runExport(configFromCli(opts), { format: o.format, ...(o.out ? { out: o.out } : {}), filters });
+});
+addConfigOptions(
+  history
+    .command('import')
+    .description('Read back what export wrote; records already in the store (same uid) are skipped, so running it twice adds nothing')
+    .argument('<file>', 'a CSV or NDJSON file from history export')
+    .addOption(new Option('--format <format>', 'csv or ndjson (default: from the file name, .csv or else ndjson)').choices(['csv', 'ndjson'])),
+  DB_OPTIONS,
+).action((file: string, opts: Record<string, unknown>) => runImport(configFromCli(opts), file, opts.format as 'csv' | 'ndjson' | undefined));
 
 await program.parseAsync();

@@ -1,12 +1,18 @@
 import type { Config } from '../config.js';
 import { type RunningServer, startServer } from '../server.js';
+import { isClusterPrimary, runPrimary } from './cluster.js';
 import { fail } from './options.js';
 import { oneLine } from './one-line.js';
 
-const SHUTDOWN_GRACE_MS = 30_000;
+/** How long SIGTERM waits for requests in flight before exiting anyway. */
+export const SHUTDOWN_GRACE_MS = 30_000;
 
 /** Serves until SIGTERM or SIGINT, then drains the requests in flight and exits 0. */
 export async function runServe(config: Config): Promise<void> {
+  if (isClusterPrimary(config)) {
+    runPrimary(config, SHUTDOWN_GRACE_MS);
+    return;
+  }
   let server: RunningServer | undefined;
   const state = { stopping: false };
   const stop = (signal: string) => {

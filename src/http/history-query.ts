@@ -2,13 +2,21 @@ import Type, { type Static } from 'typebox';
 import { Errors } from '../errors.js';
 import type { HistoryQuery } from '../store/history-store.js';
 
+export const HISTORY_FORMATS = ['json', 'ndjson', 'csv'] as const;
+export type HistoryFormat = (typeof HISTORY_FORMATS)[number];
+
 export const HistoryQuerystring = Type.Object({
-  sensor_id: Type.Optional(Type.String({ description: 'Only records from this sensor' })),
+  sensor_id: Type.Optional(Type.Union([Type.String(), Type.Array(Type.String(), { maxItems: 1000 })], {
+    description: 'Only records from this sensor; repeat the parameter for several (sensor_id=a&sensor_id=b)',
+  })),
   prediction: Type.Optional(Type.String({ description: 'Only records with this prediction, e.g. Leak or Normal' })),
   severity: Type.Optional(Type.Enum(['none', 'low', 'high'], { description: 'Only records with this severity' })),
   since: Type.Optional(Type.String({ description: 'Only records at or after this instant (ISO 8601; without a zone it is UTC)', examples: ['2026-11-26T00:00:00Z'] })),
   until: Type.Optional(Type.String({ description: 'Only records at or before this instant (ISO 8601; without a zone it is UTC)' })),
-  limit: Type.Optional(Type.Integer({ minimum: 1, description: 'At most this many records (the oldest matching ones)' })),
+  order: Type.Optional(Type.Enum(['asc', 'desc'], { description: 'asc: oldest first (the default); desc: newest first' })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, description: 'At most this many records: a page. When more match, a Link header (rel="next") gives the next page' })),
+  cursor: Type.Optional(Type.String({ maxLength: 200, description: 'Where a page starts: copy it from the previous page\'s Link header' })),
+  format: Type.Optional(Type.Enum(HISTORY_FORMATS, { description: 'Response format; overrides Accept (application/json, application/x-ndjson, text/csv)' })),
 });
 export type HistoryQuerystring = Static<typeof HistoryQuerystring>;
 
@@ -37,10 +45,29 @@ export function parseInstant(text: string): string | undefined {
   return date.getUTCFullYear() <= 9999 ? date.toISOString() : undefined;
 }
 
+const CURSOR = /^([ad])(\d{1,16})$/;
+
+/** An opaque page cursor: the direction and the id the previous page ended on. */
+export function encodeCursor(order: 'asc' | 'desc', afterId: number): string {
+  return Buffer.from(`${order[0]!}${afterId}`).toString('base64url');
+}
+
+function decodeCursor(text: string): { order: 'asc' | 'desc'; after: number } | undefined {
+  if (!/^[A-Za-z0-9_-]+$/.test(text)) return undefined;
+  const m = CURSOR.exec(Buffer.from(text, 'base64url').toString('latin1'));
+  if (!m) return undefined;
+  const after = Number(m[2]);
+  return Number.isSafeInteger(after) ? { order: m[1] === 'a' ? 'asc' : 'desc', after } : undefined;
+}
+
 /** Validates and converts the query string of GET /prediction_history. */
 export function toHistoryQuery(qs: HistoryQuerystring): HistoryQuery {
   const query: HistoryQuery = {};
-  if (qs.sensor_id !== undefined) query.sensorId = qs.sensor_id;
+  if (qs.sensor_id !== undefined) {
+    const ids = typeof qs.sensor_id === 'string' ? [qs.sensor_id] : [...new Set(qs.sensor_id)];
+    if (ids.length === 0) throw Errors.invalidParameter('sensor_id', 'give at least one value');
+    query.sensorIds = ids;
+  }
   if (qs.prediction !== undefined) query.prediction = qs.prediction;
   if (qs.severity !== undefined) query.severity = qs.severity;
   for (const key of ['since', 'until'] as const) {
@@ -56,5 +83,13 @@ export function toHistoryQuery(qs: HistoryQuerystring): HistoryQuery {
   // Ajv coerces 'Infinity' and '1e400' to ±Infinity past minimum; values past 2^53 (or SQLite's int64) break the stream after its 200.
   if (qs.limit !== undefined && !Number.isSafeInteger(qs.limit)) throw Errors.invalidParameter('limit', `${JSON.stringify(String(qs.limit))} is not a whole number from 1 to ${Number.MAX_SAFE_INTEGER}`);
   if (qs.limit !== undefined) query.limit = qs.limit;
+  if (qs.order !== undefined) query.order = qs.order;
+  if (qs.cursor !== undefined) {
+    const cursor = decodeCursor(qs.cursor);
+    if (!cursor) throw Errors.invalidParameter('cursor', 'it is not a cursor this service issued; copy it from a Link header');
+    if (qs.order !== undefined && qs.order !== cursor.order) throw Errors.invalidParameter('cursor', `it continues a page in ${cursor.order} order, not ${qs.order}`);
+    query.order = cursor.order;
+    query.after = cursor.after;
+  }
   return query;
 }

@@ -1,23 +1,52 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
-import { errorResponses } from '../errors.js';
-import { HistoryQuerystring, toHistoryQuery } from '../http/history-query.js';
-import { jsonArrayStream } from '../http/json-array-stream.js';
+import { Errors, errorResponses } from '../errors.js';
+import { CONTENT_TYPES, formatFromAccept, recordStream } from '../history/formats.js';
+import { HistoryQuerystring, encodeCursor, toHistoryQuery } from '../http/history-query.js';
 import type { HistoryStore } from '../store/history-store.js';
+
+/** The request's query string with `cursor` set to continue after `afterId`. */
+function nextPageUrl(url: string, cursor: string): string {
+  const q = url.indexOf('?');
+  const params = new URLSearchParams(q < 0 ? '' : url.slice(q + 1));
+  params.delete('cursor');
+  params.set('cursor', cursor);
+  return `${q < 0 ? url : url.slice(0, q)}?${params.toString()}`;
+}
 
 const historyRoute: FastifyPluginAsyncTypebox<{ history: HistoryStore }> = async (app, { history }) => {
   app.get('/prediction_history', {
     schema: {
       summary: 'Prediction history',
-      description: 'Every recorded prediction, Leak and Normal alike, oldest first, streamed from the database. Filters are optional and combine.',
+      description: [
+        'Every recorded prediction, Leak and Normal alike, oldest first unless order=desc, streamed from a database cursor. Filters are optional and combine.',
+        'With `limit`, the response is a page: when more records match, a `Link: <…>; rel="next"` header gives the URL of the next one.',
+        'The body is a JSON array by default; `Accept: application/x-ndjson` or `text/csv` (or `format=`) choose NDJSON or CSV.',
+      ].join('\n\n'),
       tags: ['predictions'],
       querystring: HistoryQuerystring,
-      response: { 200: Type.Array(Type.Ref('PredictionRecord')), ...errorResponses(400, 500) },
+      produces: ['application/json', 'application/x-ndjson', 'text/csv'],
+      response: { 200: Type.Array(Type.Ref('PredictionRecord')), ...errorResponses(400, 500, 503) },
     },
   }, async (request, reply) => {
     const query = toHistoryQuery(request.query);
+    const format = request.query.format ?? formatFromAccept(request.headers.accept);
+    if (query.limit !== undefined) {
+      // Fix the page's last record before streaming, so the Link header can go out first.
+      let end;
+      try {
+        end = await history.pageEnd(query, query.limit);
+      } catch (err) {
+        throw Object.assign(Errors.storeUnavailable('read'), { cause: err });
+      }
+      if (end) {
+        query.through = end.lastId;
+        if (end.more) reply.header('link', `<${nextPageUrl(request.url, encodeCursor(query.order ?? 'asc', end.lastId))}>; rel="next"`);
+      }
+    }
+    reply.header('vary', 'Accept');
     // Streamed: the serializer is bypassed, so records are written exactly as toRecord shapes them.
-    return reply.type('application/json; charset=utf-8').send(jsonArrayStream(history.stream(query)) as never);
+    return reply.type(CONTENT_TYPES[format]).send(recordStream(format, history.stream(query)) as never);
   });
 };
 

@@ -1,12 +1,14 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
+import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import Cursor from 'pg-cursor';
 import type { DatabaseSchema } from './schema.js';
 import { type BatchWriter, type WriteQuery, startSqliteWriter } from './sqlite-writer.js';
 
 /** The only module that knows which database engine is in use. */
-export type StoreLocation = { dialect: 'sqlite'; path: string };
+export type StoreLocation = { dialect: 'sqlite'; path: string } | { dialect: 'postgres'; url: string };
 
 export class StoreConfigError extends Error {
   override name = 'StoreConfigError';
@@ -21,27 +23,54 @@ export function parseDatabaseUrl(url: string): StoreLocation {
     return { dialect: 'sqlite', path: resolve(path) };
   }
   if (/^postgres(ql)?:\/\//.test(url)) {
-    throw new StoreConfigError('DATABASE_URL=postgres://… is not supported by this version yet; use sqlite:PATH');
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw new StoreConfigError('DATABASE_URL is not a valid postgres:// URL (expected postgres://USER:PASSWORD@HOST:PORT/DATABASE)');
+    }
+    if (parsed.hostname === '' && !parsed.searchParams.has('host')) {
+      throw new StoreConfigError('DATABASE_URL=postgres://… names no host (expected postgres://USER:PASSWORD@HOST:PORT/DATABASE)');
+    }
+    return { dialect: 'postgres', url };
   }
-  throw new StoreConfigError(`DATABASE_URL must start with sqlite: (got ${JSON.stringify(url.split(':')[0] ?? '')}:…)`);
+  throw new StoreConfigError(`DATABASE_URL must start with sqlite: or postgres:// (got ${JSON.stringify(url.split(':')[0] ?? '')}:…)`);
 }
 
-export interface SqliteOptions {
+/** A URL safe to log: the password replaced by ***. */
+export function redactDatabaseUrl(url: string): string {
+  return url.replace(/^(postgres(?:ql)?:\/\/[^:/@]*:)[^@]*@/, '$1***@');
+}
+
+export interface StoreOptions {
+  /** SQLite only: FULL syncs every commit; NORMAL may lose the last commits on power loss. */
   synchronous: 'FULL' | 'NORMAL';
+  /** PostgreSQL only: most connections this process opens. */
+  poolSize?: number;
+  /** PostgreSQL only: how long start-up waits for an unreachable server before giving up. */
+  startupWaitMs?: number;
+  /** Called with errors the store recovers from by itself (a dropped idle connection). */
+  onBackgroundError?: (err: Error) => void;
+}
+
+/** A connection for one long streamed read; close it when the read ends. */
+export interface Reader {
+  db: Kysely<DatabaseSchema>;
+  close(): Promise<void>;
 }
 
 export interface Store {
   location: StoreLocation;
-  /** The main connection: migrations, small reads, and the query builder for writes. */
+  /** The main connection (pool): migrations, small reads, and the query builder for writes. */
   db: Kysely<DatabaseSchema>;
-  /** Runs compiled writes in one transaction, off the event loop; resolves once it is durable. */
+  /** Runs compiled writes in one transaction; resolves once it is durable. SQLite runs it off the event loop. */
   writeBatch(queries: WriteQuery[]): Promise<unknown[][]>;
-  /** A separate read connection, for long streamed reads that must not hold up writes. Destroy it after use. */
-  openReader(): Kysely<DatabaseSchema>;
+  /** A connection for a long streamed read that must not hold up writes. */
+  openReader(): Reader;
   close(): Promise<void>;
 }
 
-function openSqlite(path: string, options: SqliteOptions, readonly: boolean): Database.Database {
+function openSqlite(path: string, options: StoreOptions, readonly: boolean): Database.Database {
   const db = new Database(path, { readonly, fileMustExist: readonly });
   db.pragma('busy_timeout = 5000');
   if (!readonly) {
@@ -51,7 +80,7 @@ function openSqlite(path: string, options: SqliteOptions, readonly: boolean): Da
   return db;
 }
 
-export async function openStore(location: StoreLocation, options: SqliteOptions): Promise<Store> {
+async function openSqliteStore(location: { dialect: 'sqlite'; path: string }, options: StoreOptions): Promise<Store> {
   mkdirSync(dirname(location.path), { recursive: true });
   const db = new Kysely<DatabaseSchema>({ dialect: new SqliteDialect({ database: openSqlite(location.path, options, false) }) });
   let writer: BatchWriter;
@@ -65,10 +94,82 @@ export async function openStore(location: StoreLocation, options: SqliteOptions)
     location,
     db,
     writeBatch: (queries) => writer.write(queries),
-    openReader: () => new Kysely<DatabaseSchema>({ dialect: new SqliteDialect({ database: openSqlite(location.path, options, true) }) }),
+    openReader() {
+      const reader = new Kysely<DatabaseSchema>({ dialect: new SqliteDialect({ database: openSqlite(location.path, options, true) }) });
+      return { db: reader, close: () => reader.destroy() };
+    },
     async close() {
       await writer.close();
       await db.destroy();
     },
   };
+}
+
+/** bigint (ids, counts) and numeric as JS numbers: they stay far below 2^53. */
+function numericTypes(): pg.CustomTypesConfig {
+  const types = new pg.TypeOverrides();
+  types.setTypeParser(pg.types.builtins.INT8, Number);
+  types.setTypeParser(pg.types.builtins.NUMERIC, Number);
+  return types;
+}
+
+/** Connection settings: fail fast when the server is away, never hang a request on it. */
+export const POSTGRES_TIMEOUTS = {
+  /** Waiting for a connection (new or from the pool). */
+  connectMs: 3_000,
+  /** One statement (a cursor fetch counts as one). */
+  statementMs: 30_000,
+};
+
+async function openPostgresStore(location: { dialect: 'postgres'; url: string }, options: StoreOptions): Promise<Store> {
+  const pool = new pg.Pool({
+    connectionString: location.url,
+    max: options.poolSize ?? 10,
+    connectionTimeoutMillis: POSTGRES_TIMEOUTS.connectMs,
+    idleTimeoutMillis: 30_000,
+    statement_timeout: POSTGRES_TIMEOUTS.statementMs,
+    query_timeout: POSTGRES_TIMEOUTS.statementMs + 1_000,
+    application_name: 'leakwatch',
+    types: numericTypes(),
+  });
+  // An idle connection dropped by a restarting server emits 'error' on the pool; unhandled, it would crash the process.
+  pool.on('error', (err) => options.onBackgroundError?.(err));
+  const db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool, cursor: Cursor }) });
+  // At start-up the server may still be starting too (a pod and its database): retry for a while.
+  const deadline = Date.now() + (options.startupWaitMs ?? 30_000);
+  for (let delay = 250; ; delay = Math.min(delay * 2, 4_000)) {
+    try {
+      await db.executeQuery(CompiledQuery.raw('select 1'));
+      break;
+    } catch (err) {
+      if (Date.now() + delay > deadline) {
+        await db.destroy();
+        throw new StoreConfigError(`cannot reach PostgreSQL at ${redactDatabaseUrl(location.url)}: ${(err as Error).message}`);
+      }
+      options.onBackgroundError?.(err as Error);
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+  return {
+    location,
+    db,
+    async writeBatch(queries) {
+      if (queries.length === 0) {
+        await db.executeQuery(CompiledQuery.raw('select 1'));
+        return [];
+      }
+      // COMMIT returns once the WAL is flushed (synchronous_commit on, PostgreSQL's default).
+      return db.transaction().execute(async (trx) => {
+        const out: unknown[][] = [];
+        for (const q of queries) out.push((await trx.executeQuery(CompiledQuery.raw(q.sql, [...q.parameters]))).rows);
+        return out;
+      });
+    },
+    openReader: () => ({ db, close: () => Promise.resolve() }),
+    close: () => db.destroy(),
+  };
+}
+
+export async function openStore(location: StoreLocation, options: StoreOptions): Promise<Store> {
+  return location.dialect === 'sqlite' ? openSqliteStore(location, options) : openPostgresStore(location, options);
 }

@@ -1,19 +1,23 @@
-import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
+import { type Kysely, type Migration, type MigrationProvider, Migrator, PostgresAdapter, sql } from 'kysely';
 
 // Migrations must not depend on today's table types, which describe the latest schema.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyDb = Kysely<any>;
 
+const isPostgres = (db: AnyDb) => db.getExecutor().adapter instanceof PostgresAdapter;
+
 /**
  * Versioned migrations, in code so they ship inside the build. Names sort in the order they apply;
  * never edit one that has shipped: add a new one.
  */
-const migrations: Record<string, Migration> = {
+export const MIGRATIONS: Record<string, Migration> = {
   '2026-11-26-001-create-predictions': {
     async up(db: AnyDb) {
       await db.schema
         .createTable('predictions')
-        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+        // SQLite: an integer primary key is the rowid. PostgreSQL: a bigint identity.
+        .addColumn('id', isPostgres(db) ? 'bigint' : 'integer', (c) =>
+          isPostgres(db) ? c.primaryKey().generatedByDefaultAsIdentity() : c.primaryKey().autoIncrement())
         .addColumn('timestamp', 'text', (c) => c.notNull())
         .addColumn('sensor_id', 'text', (c) => c.notNull())
         .addColumn('prediction', 'text', (c) => c.notNull())
@@ -35,9 +39,39 @@ const migrations: Record<string, Migration> = {
       await sql`drop table predictions`.execute(db);
     },
   },
+  '2026-11-27-001-record-uid-and-sensor-stats': {
+    async up(db: AnyDb) {
+      // uid: a record's identity across stores, so that an import run twice adds nothing the second time.
+      await db.schema.alterTable('predictions').addColumn('uid', 'text').execute();
+      await (isPostgres(db)
+        ? sql`update predictions set uid = md5(random()::text || id::text || clock_timestamp()::text) where uid is null`
+        : sql`update predictions set uid = lower(hex(randomblob(16))) where uid is null`).execute(db);
+      await db.schema.createIndex('predictions_uid').on('predictions').column('uid').unique().execute();
+      // One row per sensor, prediction and severity, kept by every insert: GET /sensors reads these, never the history.
+      await db.schema
+        .createTable('sensor_stats')
+        .addColumn('sensor_id', 'text', (c) => c.notNull())
+        .addColumn('prediction', 'text', (c) => c.notNull())
+        .addColumn('severity', 'text', (c) => c.notNull())
+        .addColumn('count', 'bigint', (c) => c.notNull())
+        .addColumn('first_seen', 'text', (c) => c.notNull())
+        .addColumn('last_seen', 'text', (c) => c.notNull())
+        .addColumn('last_id', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('sensor_stats_pk', ['sensor_id', 'prediction', 'severity'])
+        .execute();
+      await sql`insert into sensor_stats (sensor_id, prediction, severity, count, first_seen, last_seen, last_id)
+        select sensor_id, prediction, severity, count(*), min(timestamp), max(timestamp), max(id)
+        from predictions group by sensor_id, prediction, severity`.execute(db);
+    },
+    async down(db: AnyDb) {
+      await db.schema.dropTable('sensor_stats').execute();
+      await db.schema.dropIndex('predictions_uid').execute();
+      await db.schema.alterTable('predictions').dropColumn('uid').execute();
+    },
+  },
 };
 
-const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };
+const provider: MigrationProvider = { getMigrations: () => Promise.resolve(MIGRATIONS) };
 
 export class MigrationError extends Error {
   override name = 'MigrationError';

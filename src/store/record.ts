@@ -23,11 +23,13 @@ export const PredictionRecord = Type.Object(
     image_width: Type.Integer(),
     image_height: Type.Integer(),
     model_sha256: Type.String({ description: 'SHA-256 of the model file that made the prediction, hex' }),
+    uid: Type.String({ description: 'Identity of the record across stores: history export and import keep it, so importing twice adds nothing' }),
   },
   { $id: 'PredictionRecord', title: 'PredictionRecord' },
 );
 export type PredictionRecord = Static<typeof PredictionRecord>;
-export type NewPrediction = Omit<PredictionRecord, 'id'>;
+/** A record to write: the store assigns the id, and a uid unless it has one (an imported record). */
+export type NewPrediction = Omit<PredictionRecord, 'id' | 'uid'> & { uid?: string };
 
 const SEVERITIES = new Set<string>(['none', 'low', 'high']);
 
@@ -48,5 +50,6 @@ export function toRecord(row: PredictionRow): PredictionRecord {
     image_width: row.image_width,
     image_height: row.image_height,
     model_sha256: row.model_sha256,
+    uid: row.uid ?? String(row.id),
   };
 }

@@ -3,6 +3,8 @@ import type { Generated, Insertable, Selectable } from 'kysely';
 /** One recorded prediction. Timestamps are ISO 8601 UTC strings of fixed width, so they sort as text. */
 export interface PredictionsTable {
   id: Generated<number>;
+  /** Identity across stores (random, 32 hex digits or a UUID): export and import keep it. */
+  uid: string | null;
   timestamp: string;
   sensor_id: string;
   prediction: string;
@@ -18,8 +20,21 @@ export interface PredictionsTable {
   model_sha256: string;
 }
 
+/** Running totals per sensor, prediction and severity, kept in the same transaction as each insert. */
+export interface SensorStatsTable {
+  sensor_id: string;
+  prediction: string;
+  severity: string;
+  count: number;
+  first_seen: string;
+  last_seen: string;
+  /** Id of the latest record (by timestamp) of this group. */
+  last_id: number;
+}
+
 export interface DatabaseSchema {
   predictions: PredictionsTable;
+  sensor_stats: SensorStatsTable;
 }
 
 export type PredictionRow = Selectable<PredictionsTable>;

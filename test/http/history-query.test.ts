@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ApiError } from '../../src/errors.js';
-import { parseInstant, toHistoryQuery } from '../../src/http/history-query.js';
+import { encodeCursor, parseInstant, toHistoryQuery } from '../../src/http/history-query.js';
 
 describe('parseInstant', () => {
   it('normalizes ISO 8601 dates and date-times to UTC with milliseconds', () => {
@@ -23,9 +23,18 @@ describe('parseInstant', () => {
 describe('toHistoryQuery', () => {
   it('maps parameters to store filters', () => {
     assert.deepEqual(toHistoryQuery({ sensor_id: 's', prediction: 'Leak', severity: 'high', since: '2026-01-01', until: '2026-01-02', limit: 3 }), {
-      sensorId: 's', prediction: 'Leak', severity: 'high', since: '2026-01-01T00:00:00.000Z', until: '2026-01-02T00:00:00.000Z', limit: 3,
+      sensorIds: ['s'], prediction: 'Leak', severity: 'high', since: '2026-01-01T00:00:00.000Z', until: '2026-01-02T00:00:00.000Z', limit: 3,
     });
     assert.deepEqual(toHistoryQuery({}), {});
+    assert.deepEqual(toHistoryQuery({ sensor_id: ['a', 'b', 'a'], order: 'desc' }), { sensorIds: ['a', 'b'], order: 'desc' });
+  });
+  it('round-trips a cursor, whose order wins and must agree with order=', () => {
+    assert.deepEqual(toHistoryQuery({ cursor: encodeCursor('desc', 42), limit: 5 }), { limit: 5, order: 'desc', after: 42 });
+    assert.deepEqual(toHistoryQuery({ cursor: encodeCursor('asc', 7), order: 'asc' }), { order: 'asc', after: 7 });
+    assert.throws(() => toHistoryQuery({ cursor: encodeCursor('asc', 7), order: 'desc' }), (e: ApiError) => e.statusCode === 400 && /'cursor'/.test(e.message));
+    for (const bad of ['', 'zzz', '!!', Buffer.from('x9').toString('base64url'), Buffer.from('a99999999999999999').toString('base64url')]) {
+      assert.throws(() => toHistoryQuery({ cursor: bad }), (e: ApiError) => e.code === 'invalid_parameter', bad);
+    }
   });
   it('throws a 400 ApiError for bad dates and since after until', () => {
     assert.throws(() => toHistoryQuery({ since: 'nope' }), (e: ApiError) => e.statusCode === 400 && e.code === 'invalid_parameter' && /'since'/.test(e.message));

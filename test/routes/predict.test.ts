@@ -61,7 +61,7 @@ describe('POST /predict', () => {
     const res = await post(predictForm(patternPng(64, 48, 7), 'recorder').payload);
     assert.equal(res.statusCode, 200);
     const rows = [];
-    for await (const r of t.history.stream({ sensorId: 'recorder' })) rows.push(r);
+    for await (const r of t.history.stream({ sensorIds: ['recorder'] })) rows.push(r);
     assert.deepEqual(rows, [res.json()]);
   });
 

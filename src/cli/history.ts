@@ -1,0 +1,148 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { pipeline } from 'node:stream/promises';
+import type { Writable } from 'node:stream';
+import { createInterface } from 'node:readline';
+import { parse as parseCsv } from 'csv-parse';
+import { Presets, SingleBar } from 'cli-progress';
+import Value from 'typebox/value';
+import type { Config } from '../config.js';
+import { type RecordFormat, recordStream } from '../history/formats.js';
+import { type HistoryQuerystring, toHistoryQuery } from '../http/history-query.js';
+import { ApiError } from '../errors.js';
+import { openHistory } from '../server.js';
+import type { HistoryQuery, HistoryStore } from '../store/history-store.js';
+import { type NewPrediction, PredictionRecord } from '../store/record.js';
+import { fail } from './options.js';
+import { oneLine } from './one-line.js';
+
+async function open(config: Config): Promise<HistoryStore> {
+  try {
+    return await openHistory(config);
+  } catch (err) {
+    fail(oneLine(err, config));
+  }
+}
+
+export interface ExportOptions {
+  format: RecordFormat;
+  out?: string;
+  filters: HistoryQuerystring;
+}
+
+/** `leakwatch history export`: the history, filtered, as CSV or NDJSON, to stdout or a file. */
+export async function runExport(config: Config, { format, out, filters }: ExportOptions): Promise<void> {
+  let query: HistoryQuery;
+  try {
+    query = toHistoryQuery(filters);
+  } catch (err) {
+    fail(err instanceof ApiError ? err.message : String(err));
+  }
+  const history = await open(config);
+  const total = process.stderr.isTTY ? await history.countMatching(query) : 0;
+  const bar = process.stderr.isTTY
+    ? new SingleBar({ format: 'exporting [{bar}] {value}/{total} records {eta_formatted} left', stream: process.stderr, etaBuffer: 1000 }, Presets.shades_classic)
+    : undefined;
+  bar?.start(total, 0);
+  let written = 0;
+  async function* counted() {
+    for await (const r of history.stream(query)) {
+      written++;
+      if (written % 1000 === 0) bar?.update(written);
+      yield r;
+    }
+  }
+  const sink: Writable = out ? createWriteStream(out) : process.stdout;
+  try {
+    await pipeline(recordStream(format, counted()), sink, { end: out !== undefined });
+  } catch (err) {
+    bar?.stop();
+    await history.close();
+    fail(`export failed after ${written} records: ${(err as Error).message}`);
+  }
+  bar?.update(written);
+  bar?.stop();
+  if (out) process.stderr.write(`exported ${written} records to ${out}\n`);
+  await history.close();
+}
+
+const NUMERIC = new Set(['confidence', 'id', 'p_leak', 'leak_threshold', 'severity_low_threshold', 'severity_high_threshold', 'image_width', 'image_height']);
+
+/** Reads an export back, one record per item, with the line it came from. */
+async function* readRecords(path: string, format: RecordFormat): AsyncGenerator<{ line: number; value: unknown }> {
+  if (format === 'ndjson') {
+    let line = 0;
+    for await (const text of createInterface({ input: createReadStream(path), crlfDelay: Infinity })) {
+      line++;
+      if (text.trim() === '') continue;
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch {
+        throw new ImportError(line, 'not a JSON object');
+      }
+      yield { line, value };
+    }
+    return;
+  }
+  const parser = createReadStream(path).pipe(parseCsv({ columns: true, bom: true, relax_column_count: false, info: true }));
+  for await (const { record, info } of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
+    const value: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(record)) value[k] = NUMERIC.has(k) && v !== '' ? Number(v) : v;
+    yield { line: info.lines, value };
+  }
+}
+
+class ImportError extends Error {
+  constructor(readonly line: number, reason: string) {
+    super(`line ${line}: ${reason}`);
+  }
+}
+
+function toNewPrediction(line: number, value: unknown): NewPrediction & { uid: string } {
+  if (!Value.Check(PredictionRecord, value)) {
+    const first = Value.Errors(PredictionRecord, value)[0];
+    throw new ImportError(line, `not a prediction record${first ? ` (${first.instancePath || '/'} ${first.message})` : ''}`);
+  }
+  const { id: _id, ...rest } = value;
+  return rest;
+}
+
+const IMPORT_BATCH = 1000;
+
+/** `leakwatch history import`: reads what export wrote; records already present (by uid) are skipped. */
+export async function runImport(config: Config, path: string, format: RecordFormat | undefined): Promise<void> {
+  const fmt = format ?? (path.endsWith('.csv') ? 'csv' : 'ndjson');
+  try {
+    await once(createReadStream(path), 'open');
+  } catch (err) {
+    fail(`cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  const history = await open(config);
+  const bar = process.stderr.isTTY ? new SingleBar({ format: 'importing {value} records', stream: process.stderr }, Presets.shades_classic) : undefined;
+  bar?.start(0, 0);
+  let read = 0;
+  let added = 0;
+  let batch: (NewPrediction & { uid: string })[] = [];
+  const flush = async () => {
+    added += await history.importRecords(batch);
+    batch = [];
+    bar?.update(read);
+  };
+  try {
+    for await (const { line, value } of readRecords(path, fmt)) {
+      batch.push(toNewPrediction(line, value));
+      read++;
+      if (batch.length >= IMPORT_BATCH) await flush();
+    }
+    await flush();
+  } catch (err) {
+    bar?.stop();
+    await history.close();
+    const reason = err instanceof ImportError ? err.message : (err as Error).message.split('\n')[0] ?? '';
+    fail(`import stopped at ${path}: ${reason}. ${added} records were added before it; fix the file and run again (records already imported are skipped).`);
+  }
+  bar?.stop();
+  process.stderr.write(`read ${read} records from ${path}: ${added} added, ${read - added} already present\n`);
+  await history.close();
+}

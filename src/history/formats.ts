@@ -1,0 +1,76 @@
+import { Readable } from 'node:stream';
+import type { PredictionRecord } from '../store/record.js';
+
+/** The ways history leaves the service: over HTTP and from `leakwatch history export`. */
+export type RecordFormat = 'json' | 'ndjson' | 'csv';
+
+export const CONTENT_TYPES: Record<RecordFormat, string> = {
+  json: 'application/json; charset=utf-8',
+  ndjson: 'application/x-ndjson; charset=utf-8',
+  csv: 'text/csv; charset=utf-8; header=present',
+};
+
+/** CSV columns: every field of a record, in the order the API shows them. */
+export const CSV_COLUMNS = [
+  'prediction', 'confidence', 'timestamp', 'sensor_id', 'severity', 'id', 'p_leak', 'leak_threshold',
+  'severity_low_threshold', 'severity_high_threshold', 'image_sha256', 'image_width', 'image_height', 'model_sha256', 'uid',
+] as const satisfies readonly (keyof PredictionRecord)[];
+
+/** RFC 4180: quote a field that holds a comma, quote, CR or LF; double its quotes. */
+function csvField(value: string | number): string {
+  const text = typeof value === 'number' ? String(value) : value;
+  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+export const csvHeader = (): string => CSV_COLUMNS.join(',') + '\r\n';
+export const csvRow = (r: PredictionRecord): string => CSV_COLUMNS.map((c) => csvField(r[c])).join(',') + '\r\n';
+
+const ROWS_PER_CHUNK = 256;
+
+/**
+ * Streams records in a format, a chunk of rows at a time, without holding them all. Reading from
+ * the source pauses while the consumer is slow (Readable.from honours backpressure).
+ */
+export function recordStream(format: RecordFormat, items: AsyncIterable<PredictionRecord>): Readable {
+  const open = format === 'json' ? '[' : format === 'csv' ? csvHeader() : '';
+  const close = format === 'json' ? ']' : '';
+  const encode = format === 'csv' ? csvRow : format === 'ndjson' ? (r: PredictionRecord) => JSON.stringify(r) + '\n' : null;
+  async function* generate() {
+    let chunk = open;
+    let rows = 0;
+    let first = true;
+    for await (const item of items) {
+      chunk += encode ? encode(item) : (first ? '' : ',') + JSON.stringify(item);
+      first = false;
+      if (++rows % ROWS_PER_CHUNK === 0) {
+        yield chunk;
+        chunk = '';
+      }
+    }
+    yield chunk + close;
+  }
+  return Readable.from(generate(), { objectMode: false });
+}
+
+const ACCEPTED: [string, RecordFormat][] = [
+  ['application/json', 'json'],
+  ['application/x-ndjson', 'ndjson'],
+  ['application/ndjson', 'ndjson'],
+  ['application/jsonl', 'ndjson'],
+  ['text/csv', 'csv'],
+];
+
+/** The format an Accept header prefers among ours (by q, then by its order); JSON when it names none of them. */
+export function formatFromAccept(accept: string | undefined): RecordFormat {
+  if (!accept) return 'json';
+  let best: { format: RecordFormat; q: number } | undefined;
+  for (const part of accept.split(',')) {
+    const [type = '', ...params] = part.split(';').map((p) => p.trim().toLowerCase());
+    const qParam = params.find((p) => p.startsWith('q='));
+    const q = qParam ? Number(qParam.slice(2)) : 1;
+    if (!(q > 0)) continue;
+    const match = ACCEPTED.find(([t]) => t === type);
+    if (match && (!best || q > best.q)) best = { format: match[1], q };
+  }
+  return best?.format ?? 'json';
+}
