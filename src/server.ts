@@ -28,6 +28,7 @@ export async function openHistory(config: Config, log?: (err: Error) => void): P
   const store = await openStore(parseDatabaseUrl(config.databaseUrl), {
     synchronous: config.sqliteSynchronous,
     poolSize: config.databasePoolSize,
+    startupWaitMs: config.databaseStartupWaitS * 1000,
     ...(log ? { onBackgroundError: log } : {}),
   });
   try {

@@ -8,7 +8,7 @@ import { oneLine } from './one-line.js';
 export async function runMigrate(config: Config): Promise<void> {
   let store;
   try {
-    store = await openStore(parseDatabaseUrl(config.databaseUrl), { synchronous: config.sqliteSynchronous, poolSize: 1 });
+    store = await openStore(parseDatabaseUrl(config.databaseUrl), { synchronous: config.sqliteSynchronous, poolSize: 1, startupWaitMs: config.databaseStartupWaitS * 1000 });
   } catch (err) {
     fail(oneLine(err, config));
   }

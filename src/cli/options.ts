@@ -33,7 +33,7 @@ export function fail(message: string): never {
 
 export const SERVE_OPTIONS = Object.keys(OPTIONS) as OptionKey[];
 export const MODEL_OPTIONS: OptionKey[] = ['modelPath', 'labels', 'mean', 'std'];
-export const DB_OPTIONS: OptionKey[] = ['databaseUrl', 'sqliteSynchronous', 'databasePoolSize', 'logLevel'];
+export const DB_OPTIONS: OptionKey[] = ['databaseUrl', 'sqliteSynchronous', 'databasePoolSize', 'databaseStartupWaitS', 'logLevel'];
 export const PREDICT_OPTIONS: OptionKey[] = [
   ...MODEL_OPTIONS, 'leakThreshold', 'severityLowThreshold', 'severityHighThreshold',
   'maxImagePixels', 'maxBatch', 'inferenceWorkers', 'inferenceThreads', 'logLevel',

@@ -65,9 +65,11 @@ function jet(rng: Rng, f: Field, fit: Fitting, src: Point, amp: number): void {
   const base = Math.atan2(fit.axis.x * side, -fit.axis.y * side);
   const angle = base + rng.uniform(-1.05, 1.05);
   const dir = { x: Math.cos(angle), y: Math.sin(angle) };
-  const length = s * rng.uniform(0.1, 0.38);
+  const length = s * rng.uniform(0.14, 0.38);
   const w0 = Math.max(0.8, fit.radius * rng.uniform(0.15, 0.35));
-  const spread = Math.tan(rng.uniform(0.05, 0.14));
+  // A turbulent free jet widens at a half-angle of about 11 degrees (0.19 rad), whatever its
+  // pressure; narrower spreads drew needles thinner than a pixel at the model's input size.
+  const spread = Math.tan(rng.uniform(0.15, 0.24));
   const noise = new ValueNoise(rng, f.width, f.height, Math.max(2, length * 0.15));
   addCone(f, src, dir, length, (a) => w0 + a * spread, (a, across, x, y) => {
     const t = clamp(a / length, 0, 1);

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import type { LightMyRequestResponse } from 'fastify';
 import type { PredictionRecord } from '../../src/store/record.js';
 import { type TestApp, build } from '../helpers/build-app.js';
 import { patternPng } from '../helpers/images.js';
@@ -77,7 +78,7 @@ describe('GET /prediction_history', () => {
       let url: string | undefined = `/prediction_history?limit=5&order=${order}`;
       let pages = 0;
       while (url) {
-        const res = await t.app.inject({ method: 'GET', url });
+        const res: LightMyRequestResponse = await t.app.inject({ method: 'GET', url });
         assert.equal(res.statusCode, 200);
         seen.push(...res.json<PredictionRecord[]>());
         pages++;
