@@ -77,7 +77,7 @@ function fetchCounting(url: string, accept?: string): Promise<{ status: number; 
         bytes += chunk.length;
         for (let i = chunk.indexOf(sep); i !== -1; i = chunk.indexOf(sep, i + 1)) records++;
       });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, bytes, records, ms: performance.now() - started, link: res.headers.link }));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, bytes, records, ms: performance.now() - started, link: typeof res.headers.link === 'string' ? res.headers.link : undefined }));
       res.on('error', reject);
     }).on('error', reject);
   });
