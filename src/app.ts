@@ -1,15 +1,19 @@
 import { randomUUID } from 'node:crypto';
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
 import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import type { Config } from './config.js';
+import type { KeyStore } from './auth/key-store.js';
+import { type Config, corsOrigins, trustProxySetting } from './config.js';
 import { ErrorBody, Errors } from './errors.js';
 import { clientErrorHandler } from './http/client-error.js';
 import { installErrorHandling } from './http/error-handler.js';
 import type { Classifier } from './inference/classifier.js';
 import { createAdmission } from './http/admission.js';
+import { SECURITY_SCHEMES, installAccessControl } from './http/access.js';
 import { createMetrics } from './metrics.js';
 import healthRoutes from './routes/health.js';
 import metricsRoute from './routes/metrics.js';
@@ -26,22 +30,26 @@ export interface AppDeps {
   config: Config;
   classifier: Classifier;
   history: HistoryStore;
+  keys: KeyStore;
   /** Fastify logger options; false silences logs (tests). */
   logger?: FastifyServerOptions['logger'];
 }
 
 const REQUEST_ID = /^[\w.:-]{1,64}$/;
+const HEADERS_TIMEOUT_MS = 15_000;
 
 /**
  * Builds the whole HTTP application around its dependencies, without listening.
  * Tests call it and use `inject()`; `serve` listens.
  */
-export async function buildApp({ config, classifier, history, logger }: AppDeps): Promise<FastifyInstance> {
+export async function buildApp({ config, classifier, history, keys, logger }: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: logger ?? { level: config.logLevel },
     requestTimeout: config.requestTimeoutMs,
     // Also at construction: set only afterwards (as Fastify does), Node keeps timing bodies out at its 60 s headersTimeout.
-    http: { requestTimeout: config.requestTimeoutMs },
+    // headersTimeout: a client that dribbles its headers is cut off long before the body's timeout.
+    http: { requestTimeout: config.requestTimeoutMs, headersTimeout: Math.min(HEADERS_TIMEOUT_MS, config.requestTimeoutMs) },
+    trustProxy: trustProxySetting(config),
     // An incoming x-request-id is kept when it is safe to log; otherwise we make one.
     genReqId: (req) => {
       const incoming = req.headers['x-request-id'];
@@ -81,6 +89,18 @@ export async function buildApp({ config, classifier, history, logger }: AppDeps)
   });
   installErrorHandling(app, { maxUploadBytes: config.maxUploadBytes }, (code) => metrics.rejections.inc({ code }));
 
+  // Security headers on every response. The service is usually reached over plain HTTP on a plant
+  // network, so no upgrade-insecure-requests (it would break /docs there) and no HSTS.
+  await app.register(helmet, {
+    hsts: false,
+    contentSecurityPolicy: { directives: { upgradeInsecureRequests: null, 'img-src': ["'self'", 'data:'] } },
+  });
+  const origins = corsOrigins(config);
+  if (origins !== false) {
+    await app.register(cors, { origin: origins, methods: ['GET', 'POST'], allowedHeaders: ['Authorization', 'X-API-Key', 'Content-Type', 'X-Request-Id'], exposedHeaders: ['Link', 'Retry-After', 'X-Request-Id'] });
+  }
+  installAccessControl(app, { keys, perIpPerMinute: config.rateLimitPerIp, perKeyPerMinute: config.rateLimitPerKey });
+
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -89,6 +109,7 @@ export async function buildApp({ config, classifier, history, logger }: AppDeps)
         description: 'Classifies industrial sensor images (PNG) as Leak or Normal with an ONNX model, and records every prediction.',
         version: '0.1.0',
       },
+      components: { securitySchemes: SECURITY_SCHEMES },
       tags: [
         { name: 'predictions', description: 'Classify images and read the history' },
         { name: 'health', description: 'Liveness and readiness' },

@@ -33,6 +33,10 @@ export const OPTIONS = {
   databaseStartupWaitS: option('DATABASE_STARTUP_WAIT_S', '--database-startup-wait-s', Type.Integer({ minimum: 0, maximum: 3600, default: 30, description: 'PostgreSQL: how long start-up retries an unreachable server before giving up' })),
   historyRetentionDays: option('HISTORY_RETENTION_DAYS', '--history-retention-days', Type.Integer({ minimum: 0, maximum: 36_500, default: 0, description: 'Delete records older than this many days, in small batches; 0 keeps everything' })),
   workers: option('WORKERS', '--workers', Type.Integer({ minimum: 1, maximum: 64, default: 1, description: 'Server processes sharing the port (node:cluster), each with its own model; INFERENCE_THREADS defaults to the cores divided among them' })),
+  rateLimitPerIp: option('RATE_LIMIT_PER_IP', '--rate-limit-per-ip', Type.Integer({ minimum: 0, maximum: 1_000_000, default: 6000, description: 'Requests a minute from one client address (health probes excepted); beyond it, 429 with Retry-After; 0 turns it off' })),
+  rateLimitPerKey: option('RATE_LIMIT_PER_KEY', '--rate-limit-per-key', Type.Integer({ minimum: 0, maximum: 1_000_000, default: 6000, description: 'Requests a minute with one API key; beyond it, 429 with Retry-After; 0 turns it off' })),
+  trustProxy: option('TRUST_PROXY', '--trust-proxy', Type.String({ default: 'false', description: 'Behind a load balancer: true, a hop count, or its addresses (comma-separated), so client addresses come from X-Forwarded-For' })),
+  corsOrigins: option('CORS_ORIGINS', '--cors-origins', Type.String({ default: '', description: 'Origins allowed to call the API from a browser (comma-separated, or *); empty turns CORS off' })),
   sqliteSynchronous: option('SQLITE_SYNCHRONOUS', '--sqlite-synchronous', Type.Union([Type.Literal('FULL'), Type.Literal('NORMAL')], { default: 'FULL', description: 'SQLite durability: FULL syncs every commit to disk; NORMAL may lose the last commits on power loss' })),
   requestTimeoutMs: option('REQUEST_TIMEOUT_MS', '--request-timeout-ms', Type.Integer({ minimum: 1000, default: 60_000, description: 'Longest time a client may take to send a request' })),
   logLevel: option('LOG_LEVEL', '--log-level', Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info', description: 'Log level' })),
@@ -111,6 +115,26 @@ export function loadConfig(flags: RawOptions = {}, env: NodeJS.ProcessEnv = proc
 
 function configTriple(config: Config, key: 'mean' | 'std'): readonly [number, number, number] {
   return parseTriple(key, config[key]);
+}
+
+/** Fastify's trustProxy from TRUST_PROXY: false, true, a hop count, or addresses. */
+export function trustProxySetting(config: Config): boolean | string[] | ((address: string, hop: number) => boolean) {
+  const v = config.trustProxy.trim();
+  if (v === '' || v === 'false') return false;
+  if (v === 'true') return true;
+  if (/^\d+$/.test(v)) {
+    const hops = Number(v);
+    return (_address, hop) => hop < hops;
+  }
+  return v.split(',').map((a) => a.trim()).filter(Boolean);
+}
+
+/** Allowed CORS origins from CORS_ORIGINS: false (CORS off), true (any origin) or a list. */
+export function corsOrigins(config: Config): boolean | string[] {
+  const v = config.corsOrigins.trim();
+  if (v === '') return false;
+  if (v === '*') return true;
+  return v.split(',').map((o) => o.trim()).filter(Boolean);
 }
 
 /** Labels and normalization for a model whose metadata lacks them. */

@@ -53,6 +53,12 @@ export const Errors = {
   invalidParameter: (name: string, reason: string) =>
     new ApiError(400, 'invalid_parameter', `Invalid query parameter '${name}': ${reason}.`),
   badRequest: (reason: string) => new ApiError(400, 'bad_request', reason),
+  unauthorized: (reason: string) =>
+    new ApiError(401, 'unauthorized', `Unauthorized: ${reason}.`, { 'www-authenticate': 'Bearer realm="leakwatch"' }),
+  forbidden: (needed: string, held: string) =>
+    new ApiError(403, 'forbidden', `This API key has scope '${held}'; this route needs '${needed}' (or 'admin').`),
+  rateLimited: (retryAfterSeconds: number, who: string) =>
+    new ApiError(429, 'rate_limited', `Too many requests from ${who}; nothing was recorded. Retry in ${retryAfterSeconds} s.`, { 'retry-after': String(retryAfterSeconds) }),
   notFound: (method: string, url: string) =>
     new ApiError(404, 'not_found', `No route for ${method} ${(url.split('?')[0] ?? '').slice(0, 200)}.`),
   notReady: (reason: string) => new ApiError(503, 'not_ready', `The service is not ready: ${reason}. Retry later.`, { 'retry-after': '1' }),

@@ -6,6 +6,7 @@ import { openStore, parseDatabaseUrl, redactDatabaseUrl } from './store/dialect.
 import { type HistoryStore, createHistoryStore } from './store/history-store.js';
 import { migrateToLatest } from './store/migrations.js';
 import { startRetention } from './store/retention.js';
+import { type KeyStore, createKeyStore } from './auth/key-store.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -24,7 +25,13 @@ export function classifierOptions(config: Config) {
   };
 }
 
-export async function openHistory(config: Config, log?: (err: Error) => void): Promise<HistoryStore> {
+/** The history and the API keys, on one migrated store; closing the history closes both. */
+export interface Stores {
+  history: HistoryStore;
+  keys: KeyStore;
+}
+
+export async function openStores(config: Config, log?: (err: Error) => void): Promise<Stores> {
   const store = await openStore(parseDatabaseUrl(config.databaseUrl), {
     synchronous: config.sqliteSynchronous,
     poolSize: config.databasePoolSize,
@@ -37,7 +44,11 @@ export async function openHistory(config: Config, log?: (err: Error) => void): P
     await store.close();
     throw err;
   }
-  return createHistoryStore(store);
+  return { history: createHistoryStore(store), keys: createKeyStore(store) };
+}
+
+export async function openHistory(config: Config, log?: (err: Error) => void): Promise<HistoryStore> {
+  return (await openStores(config, log)).history;
 }
 
 /** Opens the store, loads the model, and listens. Rejects with a one-line error when any of them fails. */
@@ -46,7 +57,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   let storeWarning = (err: Error): void => {
     process.stderr.write(`history store: ${err.message}\n`);
   };
-  const history = await openHistory(config, (err) => storeWarning(err));
+  const { history, keys } = await openStores(config, (err) => storeWarning(err));
   let classifier: Classifier;
   try {
     classifier = await startClassifier(classifierOptions(config));
@@ -54,7 +65,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     await history.close();
     throw err;
   }
-  const app = await buildApp({ config, classifier, history });
+  const app = await buildApp({ config, classifier, history, keys });
   storeWarning = (err) => {
     app.log.warn({ err }, 'history store: connection lost; it reconnects on the next query');
   };

@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import { HISTORY_FORMATS } from '../http/history-query.js';
 import { runMigrate } from './db.js';
 import { runExport, runImport } from './history.js';
+import { runKeysCreate, runKeysList, runKeysRevoke } from './keys.js';
 import { DB_OPTIONS, MODEL_OPTIONS, PREDICT_OPTIONS, SERVE_OPTIONS, addConfigOptions, configFromCli } from './options.js';
 import { runModel } from './model.js';
 import { runPredict } from './predict.js';
@@ -70,5 +71,19 @@ addConfigOptions(
     .addOption(new Option('--format <format>', 'csv or ndjson (default: from the file name, .csv or else ndjson)').choices(['csv', 'ndjson'])),
   DB_OPTIONS,
 ).action((file: string, opts: Record<string, unknown>) => runImport(configFromCli(opts), file, opts.format as 'csv' | 'ndjson' | undefined));
+
+const keys = program.command('keys').description('API keys: off until the first is created, then required (see README, Security)');
+addConfigOptions(
+  keys
+    .command('create')
+    .description('Create a key and print it once (only its hash is stored)')
+    .requiredOption('--name <name>', 'who or what uses it, e.g. "line-3 gateway"')
+    .addOption(new Option('--scope <scope>', 'predict: POST /predict; read: history, sensors, metrics; admin: all').choices(['predict', 'read', 'admin']).makeOptionMandatory()),
+  DB_OPTIONS,
+).action((opts: Record<string, unknown>) => runKeysCreate(configFromCli(opts), String(opts.name), String(opts.scope)));
+addConfigOptions(keys.command('list').description('List keys (never their secrets)'), DB_OPTIONS)
+  .action((opts: Record<string, unknown>) => runKeysList(configFromCli(opts)));
+addConfigOptions(keys.command('revoke').description('Revoke a key by id or prefix; every instance refuses it from the next request').argument('<key>', 'id (from keys list) or the key\'s lw_… prefix'), DB_OPTIONS)
+  .action((which: string, opts: Record<string, unknown>) => runKeysRevoke(configFromCli(opts), which));
 
 await program.parseAsync();

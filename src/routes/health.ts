@@ -16,6 +16,7 @@ export interface HealthDeps {
 const healthRoutes: FastifyPluginAsyncTypebox<HealthDeps> = async (app, { classifier, history }) => {
   app.get('/healthz', {
     schema: { summary: 'Liveness', description: 'Answers while the process is alive and serving.', tags: ['health'], response: { 200: Status } },
+    config: { unlimited: true },
     logLevel: 'warn',
   }, () => ({ status: 'ok' }));
 
@@ -26,14 +27,15 @@ const healthRoutes: FastifyPluginAsyncTypebox<HealthDeps> = async (app, { classi
       tags: ['health'],
       response: { 200: Status, 503: Status },
     },
+    config: { unlimited: true },
     logLevel: 'warn',
   }, async (_request, reply) => {
     const model = classifier.isReady() ? 'ok' : 'no inference worker';
     let store = 'ok';
     try {
       await history.ping();
-    } catch {
-      store = 'unreachable';
+    } catch (err) {
+      store = (err as { code?: string }).code === 'SQLITE_FULL' ? 'disk full' : 'unreachable';
     }
     const ready = model === 'ok' && store === 'ok';
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ok' : 'not ready', checks: { model, store } });

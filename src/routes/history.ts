@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { Errors, errorResponses } from '../errors.js';
 import { CONTENT_TYPES, formatFromAccept, recordStream } from '../history/formats.js';
+import { KEY_SECURITY } from '../http/access.js';
 import { HistoryQuerystring, encodeCursor, toHistoryQuery } from '../http/history-query.js';
 import type { HistoryStore } from '../store/history-store.js';
 
@@ -26,8 +27,10 @@ const historyRoute: FastifyPluginAsyncTypebox<{ history: HistoryStore }> = async
       tags: ['predictions'],
       querystring: HistoryQuerystring,
       produces: ['application/json', 'application/x-ndjson', 'text/csv'],
-      response: { 200: Type.Array(Type.Ref('PredictionRecord')), ...errorResponses(400, 500, 503) },
+      response: { 200: Type.Array(Type.Ref('PredictionRecord')), ...errorResponses(400, 401, 403, 429, 500, 503) },
+      security: KEY_SECURITY,
     },
+    config: { scope: 'read' },
   }, async (request, reply) => {
     const query = toHistoryQuery(request.query);
     const format = request.query.format ?? formatFromAccept(request.headers.accept);

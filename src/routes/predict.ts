@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { Errors, errorResponses } from '../errors.js';
+import { KEY_SECURITY } from '../http/access.js';
 import { type Admission, retryAfterSeconds } from '../http/admission.js';
 import { readUpload } from '../http/read-upload.js';
 import type { ClassifierStats } from '../inference/classifier.js';
@@ -34,8 +35,10 @@ const predictRoute: FastifyPluginAsyncTypebox<PredictDeps> = async (app, { predi
       tags: ['predictions'],
       consumes: ['multipart/form-data'],
       body: PredictForm,
-      response: { 200: Type.Ref('PredictionRecord'), ...errorResponses(400, 413, 415, 422, 500, 503) },
+      response: { 200: Type.Ref('PredictionRecord'), ...errorResponses(400, 401, 403, 413, 415, 422, 429, 500, 503) },
+      security: KEY_SECURITY,
     },
+    config: { scope: 'predict' },
     // The body is a multipart stream, validated part by part in readUpload.
     validatorCompiler: () => () => true,
     onRequest: async (request) => {

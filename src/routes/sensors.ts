@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { Errors, errorResponses } from '../errors.js';
+import { KEY_SECURITY } from '../http/access.js';
 import type { HistoryStore } from '../store/history-store.js';
 
 const Counts = (description: string) => Type.Record(Type.String(), Type.Integer({ minimum: 0 }), { description });
@@ -26,8 +27,10 @@ const sensorsRoute: FastifyPluginAsyncTypebox<{ history: HistoryStore }> = async
         + 'Read from running totals kept with each insert, so it costs the same at a million records as at ten. '
         + 'Counts cover every prediction ever recorded, including ones retention has since purged.',
       tags: ['predictions'],
-      response: { 200: Type.Array(Type.Ref('SensorSummary')), ...errorResponses(500, 503) },
+      response: { 200: Type.Array(Type.Ref('SensorSummary')), ...errorResponses(401, 403, 429, 500, 503) },
+      security: KEY_SECURITY,
     },
+    config: { scope: 'read' },
   }, async () => {
     try {
       return await history.sensors();

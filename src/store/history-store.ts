@@ -225,7 +225,8 @@ export function createHistoryStore(store: Store): HistoryStore {
     },
     async ping() {
       await db.selectFrom('predictions').select('id').limit(1).execute();
-      // An empty batch: proves the writer answers, without writing anything.
+      // An empty batch: proves the writer answers, without writing anything (except while the
+      // SQLite disk is full, when it makes a one-page test write: see sqlite-writer-worker).
       await store.writeBatch([]);
     },
     close: () => store.close(),

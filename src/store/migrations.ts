@@ -69,6 +69,25 @@ export const MIGRATIONS: Record<string, Migration> = {
       await db.schema.alterTable('predictions').dropColumn('uid').execute();
     },
   },
+  '2026-11-27-002-api-keys': {
+    async up(db: AnyDb) {
+      await db.schema
+        .createTable('api_keys')
+        .addColumn('id', isPostgres(db) ? 'bigint' : 'integer', (c) =>
+          isPostgres(db) ? c.primaryKey().generatedByDefaultAsIdentity() : c.primaryKey().autoIncrement())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('scope', 'text', (c) => c.notNull())
+        // The key's public part: how it is found and shown. Only a hash of the whole key is kept.
+        .addColumn('prefix', 'text', (c) => c.notNull().unique())
+        .addColumn('hash', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('revoked_at', 'text')
+        .execute();
+    },
+    async down(db: AnyDb) {
+      await db.schema.dropTable('api_keys').execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(MIGRATIONS) };

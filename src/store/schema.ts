@@ -32,9 +32,21 @@ export interface SensorStatsTable {
   last_id: number;
 }
 
+/** An API key: only its prefix (public) and the SHA-256 of the whole key are stored. */
+export interface ApiKeysTable {
+  id: Generated<number>;
+  name: string;
+  scope: string;
+  prefix: string;
+  hash: string;
+  created_at: string;
+  revoked_at: string | null;
+}
+
 export interface DatabaseSchema {
   predictions: PredictionsTable;
   sensor_stats: SensorStatsTable;
+  api_keys: ApiKeysTable;
 }
 
 export type PredictionRow = Selectable<PredictionsTable>;

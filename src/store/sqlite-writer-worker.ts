@@ -39,12 +39,32 @@ const runAll = db.transaction((queries: WriterRequest['queries']) =>
   }),
 );
 
+/*
+ * A full disk. A commit that fails with SQLITE_FULL is rolled back (nothing of it is stored, so its
+ * callers get an error, never a record), and the next one simply tries again: the service resumes
+ * by itself once space is freed. Until a commit succeeds again, the empty batch (the readiness
+ * ping, which otherwise writes nothing) commits a real one-page write: it rewrites the header's
+ * user_version with its own value, so readiness reports the disk full until a commit fits again.
+ */
+let full = false;
+const probeCommit = db.transaction(() => {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  db.pragma(`user_version = ${version}`);
+});
+
+const run = (queries: WriterRequest['queries']) => {
+  if (queries.length === 0 && full) probeCommit();
+  return runAll(queries);
+};
+
 port.on('message', (msg: WriterRequest) => {
   let reply: WriterReply;
   try {
-    reply = { type: 'done', id: msg.id, rows: runAll(msg.queries) };
+    reply = { type: 'done', id: msg.id, rows: run(msg.queries) };
+    full = false;
   } catch (err) {
     const e = err as Error & { code?: string };
+    if (e.code === 'SQLITE_FULL') full = true;
     reply = { type: 'error', id: msg.id, message: e.message, code: e.code };
   }
   port.postMessage(reply);

@@ -24,6 +24,11 @@ export type WriterReply =
 
 /** Runs batches of writes, each in one transaction, committed to disk before it resolves. */
 export interface BatchWriter {
+  /**
+   * A batch that fails (SQLITE_FULL on a full disk, say) is rolled back whole and rejects; the
+   * next one tries again. An empty batch writes nothing, except after a commit failed with
+   * SQLITE_FULL: then it commits a one-page probe, and rejects while even that does not fit.
+   */
   write(queries: WriteQuery[]): Promise<unknown[][]>;
   close(): Promise<void>;
 }

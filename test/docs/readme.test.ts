@@ -12,7 +12,8 @@ describe('README', () => {
   it('documents every configuration option with its flag, default and meaning', () => {
     for (const key of Object.keys(OPTIONS) as OptionKey[]) {
       const { env, flag } = OPTIONS[key];
-      const def = key === 'inferenceThreads' ? 'the number of cores' : `\`${String(optionDefault(key))}\``;
+      const value = String(optionDefault(key));
+      const def = key === 'inferenceThreads' ? 'the number of cores' : value === '' ? '(empty)' : `\`${value}\``;
       const row = `| \`${env}\` | \`${flag}\` | ${def} | ${optionDescription(key)} |`;
       assert.ok(readme.includes(row), `README lacks the row:\n${row}`);
     }

@@ -6,7 +6,8 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { type Config, loadConfig } from '../../src/config.js';
 import { type Classifier, startClassifier } from '../../src/inference/classifier.js';
-import { classifierOptions, openHistory } from '../../src/server.js';
+import { classifierOptions, openStores } from '../../src/server.js';
+import type { KeyStore } from '../../src/auth/key-store.js';
 import type { HistoryStore } from '../../src/store/history-store.js';
 import { DEFAULT_MODEL } from './paths.js';
 
@@ -15,6 +16,7 @@ export interface TestApp {
   config: Config;
   classifier: Classifier;
   history: HistoryStore;
+  keys: KeyStore;
   dir: string;
   close(): Promise<void>;
 }
@@ -28,9 +30,9 @@ type Hooks = Pick<TestContext, 'after'>;
 export async function build(t?: Hooks, env: Record<string, string> = {}): Promise<TestApp> {
   const dir = mkdtempSync(join(tmpdir(), 'leakwatch-'));
   const config = loadConfig({}, { MODEL_PATH: DEFAULT_MODEL, DATABASE_URL: `sqlite:${join(dir, 'predictions.db')}`, ...env });
-  const history = await openHistory(config);
+  const { history, keys } = await openStores(config);
   const classifier = await startClassifier(classifierOptions(config));
-  const app = await buildApp({ config, classifier, history, logger: false });
+  const app = await buildApp({ config, classifier, history, keys, logger: false });
   const close = async () => {
     await app.close();
     await classifier.close();
@@ -38,5 +40,5 @@ export async function build(t?: Hooks, env: Record<string, string> = {}): Promis
     rmSync(dir, { recursive: true, force: true });
   };
   t?.after(close);
-  return { app, config, classifier, history, dir, close };
+  return { app, config, classifier, history, keys, dir, close };
 }

@@ -23,9 +23,9 @@ describe('API documentation', () => {
     const routes = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
     assert.deepEqual(routes.sort(), ['GET /', 'GET /healthz', 'GET /metrics', 'GET /prediction_history', 'GET /readyz', 'GET /sensors', 'POST /predict']);
     const predict = doc.paths['/predict']!.post!;
-    assert.deepEqual(Object.keys(predict.responses).sort(), ['200', '400', '413', '415', '422', '500', '503']);
+    assert.deepEqual(Object.keys(predict.responses).sort(), ['200', '400', '401', '403', '413', '415', '422', '429', '500', '503']);
     assert.ok(predict.requestBody?.content['multipart/form-data'], 'the form is documented as multipart');
-    assert.deepEqual(Object.keys(doc.paths['/prediction_history']!.get!.responses).sort(), ['200', '400', '500', '503']);
+    assert.deepEqual(Object.keys(doc.paths['/prediction_history']!.get!.responses).sort(), ['200', '400', '401', '403', '429', '500', '503']);
     assert.ok(doc.components.schemas.ErrorBody && doc.components.schemas.PredictionRecord);
   });
 

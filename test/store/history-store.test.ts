@@ -32,7 +32,7 @@ async function openAt(location: StoreLocation) {
   return createHistoryStore(store);
 }
 
-const MIGRATIONS = ['2026-11-26-001-create-predictions', '2026-11-27-001-record-uid-and-sensor-stats'];
+const MIGRATIONS = ['2026-11-26-001-create-predictions', '2026-11-27-001-record-uid-and-sensor-stats', '2026-11-27-002-api-keys'];
 
 async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
@@ -84,7 +84,7 @@ describe('SQLite specifics', () => {
       const { uid: _uid, ...old } = { ...record(i), uid: '' };
       await store.db.insertInto('predictions').values(old).execute();
     }
-    assert.deepEqual(await migrateToLatest(store.db), [MIGRATIONS[1]]);
+    assert.deepEqual(await migrateToLatest(store.db), MIGRATIONS.slice(1));
     const history = createHistoryStore(store);
     t.after(() => history.close());
     const rows = await collect(history.stream({}));
