@@ -13,7 +13,7 @@ import { clientErrorHandler } from './http/client-error.js';
 import { installErrorHandling } from './http/error-handler.js';
 import type { Classifier } from './inference/classifier.js';
 import { createAdmission } from './http/admission.js';
-import { SECURITY_SCHEMES, installAccessControl } from './http/access.js';
+import { SECURITY_SCHEMES, installAccessControl, redactUrlCredentials } from './http/access.js';
 import { createMetrics } from './metrics.js';
 import healthRoutes from './routes/health.js';
 import metricsRoute from './routes/metrics.js';
@@ -44,7 +44,14 @@ const HEADERS_TIMEOUT_MS = 15_000;
  */
 export async function buildApp({ config, classifier, history, keys, logger }: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: logger ?? { level: config.logLevel },
+    logger: logger ?? {
+      level: config.logLevel,
+      // As Fastify's default, but a key mistakenly sent in the URL never reaches the logs.
+      serializers: {
+        req: (req: { method: string; url: string; hostname?: string; ip?: string }) =>
+          ({ method: req.method, url: redactUrlCredentials(req.url), host: req.hostname, remoteAddress: req.ip }),
+      },
+    },
     requestTimeout: config.requestTimeoutMs,
     // Also at construction: set only afterwards (as Fastify does), Node keeps timing bodies out at its 60 s headersTimeout.
     // headersTimeout: a client that dribbles its headers is cut off long before the body's timeout.

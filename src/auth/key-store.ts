@@ -57,7 +57,8 @@ export function createKeyStore(store: Store): KeyStore {
       return (await db.selectFrom('api_keys').select(columns).orderBy('id').execute()).map(toInfo);
     },
     async revoke(idOrPrefix) {
-      const byId = /^\d+$/.test(idOrPrefix);
+      // Ids are short; a 10-digit string is a prefix that happens to be all digits.
+      const byId = /^\d{1,9}$/.test(idOrPrefix);
       const match = byId ? db.selectFrom('api_keys').select(columns).where('id', '=', Number(idOrPrefix))
         : db.selectFrom('api_keys').select(columns).where('prefix', '=', idOrPrefix.replace(/^lw_/, '').slice(0, 10));
       const found = await match.executeTakeFirst();

@@ -1,6 +1,8 @@
 import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import type { Config } from '../config.js';
+import { openStore, parseDatabaseUrl } from '../store/dialect.js';
+import { migrateToLatest } from '../store/migrations.js';
 
 const RESTART_DELAY_MS = 1_000;
 
@@ -9,23 +11,37 @@ const RESTART_DELAY_MS = 1_000;
  * as gunicorn's -w), restarts one that dies, and on SIGTERM or SIGINT has each drain and exit.
  * Each worker loads its own model; unless INFERENCE_THREADS is set, they split the cores.
  */
-export function runPrimary(config: Config, graceMs: number): void {
+export async function runPrimary(config: Config, graceMs: number): Promise<void> {
+  // Migrate once, here, before any worker starts: SQLite has no migration lock, so workers racing
+  // through the same migration would fail.
+  const store = await openStore(parseDatabaseUrl(config.databaseUrl), { synchronous: config.sqliteSynchronous, poolSize: 1, startupWaitMs: config.databaseStartupWaitS * 1000 });
+  try {
+    await migrateToLatest(store.db);
+  } finally {
+    await store.close();
+  }
   const env: Record<string, string> = {};
   if (process.env.INFERENCE_THREADS === undefined) {
     env.INFERENCE_THREADS = String(Math.max(1, Math.floor(availableParallelism() / config.workers)));
   }
   let stopping = false;
   let exitCode = 0;
+  let anyListened = false;
   const listening = new WeakSet<Worker>();
-  const fork = () => cluster.fork(env);
-  cluster.on('listening', (worker) => listening.add(worker));
+  const fork = () => {
+    if (!stopping) cluster.fork(env);
+  };
+  cluster.on('listening', (worker) => {
+    listening.add(worker);
+    anyListened = true;
+  });
   cluster.on('exit', (worker: Worker, code, signal) => {
     if (stopping) {
       if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(exitCode);
       return;
     }
-    if (!listening.has(worker)) {
-      // It failed to start (it printed why): another would fail the same way.
+    if (!listening.has(worker) && !anyListened) {
+      // The first workers failed to start (they printed why): another would fail the same way.
       exitCode = 1;
       stop('SIGTERM');
       return;

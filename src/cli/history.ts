@@ -8,7 +8,8 @@ import { Presets, SingleBar } from 'cli-progress';
 import Value from 'typebox/value';
 import type { Config } from '../config.js';
 import { type RecordFormat, recordStream } from '../history/formats.js';
-import { type HistoryQuerystring, toHistoryQuery } from '../http/history-query.js';
+import { type HistoryQuerystring, parseInstant, toHistoryQuery } from '../http/history-query.js';
+import { sensorIdProblem } from '../policy/sensor-id.js';
 import { ApiError } from '../errors.js';
 import { openHistory } from '../server.js';
 import type { HistoryQuery, HistoryStore } from '../store/history-store.js';
@@ -104,8 +105,19 @@ function toNewPrediction(line: number, value: unknown): NewPrediction & { uid: s
     const first = Value.Errors(PredictionRecord, value)[0];
     throw new ImportError(line, `not a prediction record${first ? ` (${first.instancePath || '/'} ${first.message})` : ''}`);
   }
-  const { id: _id, ...rest } = value;
-  return rest;
+  // Stored timestamps are UTC with milliseconds, so that they compare as text: normalize any other form.
+  const timestamp = parseInstant(value.timestamp);
+  if (timestamp === undefined) throw new ImportError(line, `timestamp ${JSON.stringify(value.timestamp)} is not an ISO 8601 instant`);
+  const sensorProblem = sensorIdProblem(value.sensor_id);
+  if (sensorProblem !== undefined) throw new ImportError(line, `invalid sensor_id: ${sensorProblem}`);
+  if (value.uid === '' || value.uid.length > 100) throw new ImportError(line, 'uid must be 1 to 100 characters');
+  // Only the record's own fields: anything else in the file is ignored, never written.
+  return {
+    prediction: value.prediction, confidence: value.confidence, timestamp, sensor_id: value.sensor_id, severity: value.severity,
+    p_leak: value.p_leak, leak_threshold: value.leak_threshold, severity_low_threshold: value.severity_low_threshold,
+    severity_high_threshold: value.severity_high_threshold, image_sha256: value.image_sha256, image_width: value.image_width,
+    image_height: value.image_height, model_sha256: value.model_sha256, uid: value.uid,
+  };
 }
 
 const IMPORT_BATCH = 1000;

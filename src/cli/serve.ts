@@ -10,7 +10,11 @@ export const SHUTDOWN_GRACE_MS = 30_000;
 /** Serves until SIGTERM or SIGINT, then drains the requests in flight and exits 0. */
 export async function runServe(config: Config): Promise<void> {
   if (isClusterPrimary(config)) {
-    runPrimary(config, SHUTDOWN_GRACE_MS);
+    try {
+      await runPrimary(config, SHUTDOWN_GRACE_MS);
+    } catch (err) {
+      fail(oneLine(err, config));
+    }
     return;
   }
   let server: RunningServer | undefined;

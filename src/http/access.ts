@@ -32,6 +32,11 @@ export const SECURITY_SCHEMES = {
 
 const URL_CREDENTIAL = /[?&](api_key|apikey|key|token|access_token)=/i;
 
+/** A URL with the values of credential-like query parameters replaced, for logs. */
+export function redactUrlCredentials(url: string): string {
+  return url.replace(/([?&](?:api_key|apikey|key|token|access_token|password)=)[^&#]*/gi, '$1***');
+}
+
 /** The key a request presents: `Authorization: Bearer …` or `X-API-Key`, never the URL. */
 function presentedKey(request: FastifyRequest): string | undefined {
   const auth = request.headers.authorization;

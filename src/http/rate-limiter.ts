@@ -16,6 +16,14 @@ export function createRateLimiter(perMinute: number, now: () => number = Date.no
   const prune = (t: number) => {
     // A bucket idle long enough is full again: forgetting it changes nothing.
     for (const [k, b] of buckets) if (t - b.at > IDLE_MS) buckets.delete(k);
+    // Still full (a flood of distinct clients): forget the oldest tenth, so memory stays bounded.
+    if (buckets.size >= PRUNE_AT) {
+      let drop = Math.ceil(PRUNE_AT / 10);
+      for (const k of buckets.keys()) {
+        if (drop-- <= 0) break;
+        buckets.delete(k);
+      }
+    }
   };
   return {
     take(client) {

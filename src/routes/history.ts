@@ -47,7 +47,8 @@ const historyRoute: FastifyPluginAsyncTypebox<{ history: HistoryStore }> = async
         if (end.more) reply.header('link', `<${nextPageUrl(request.url, encodeCursor(query.order ?? 'asc', end.lastId))}>; rel="next"`);
       }
     }
-    reply.header('vary', 'Accept');
+    const vary = reply.getHeader('vary');
+    reply.header('vary', vary === undefined ? 'Accept' : `${String(vary)}, Accept`);
     // Streamed: the serializer is bypassed, so records are written exactly as toRecord shapes them.
     return reply.type(CONTENT_TYPES[format]).send(recordStream(format, history.stream(query)) as never);
   });

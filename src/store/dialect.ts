@@ -37,9 +37,16 @@ export function parseDatabaseUrl(url: string): StoreLocation {
   throw new StoreConfigError(`DATABASE_URL must start with sqlite: or postgres:// (got ${JSON.stringify(url.split(':')[0] ?? '')}:…)`);
 }
 
-/** A URL safe to log: the password replaced by ***. */
+/** A URL safe to log: the password (in the authority or the query string) replaced by ***. */
 export function redactDatabaseUrl(url: string): string {
-  return url.replace(/^(postgres(?:ql)?:\/\/[^:/@]*:)[^@]*@/, '$1***@');
+  try {
+    const u = new URL(url);
+    if (u.password !== '') u.password = '***';
+    if (u.searchParams.has('password')) u.searchParams.set('password', '***');
+    return u.toString().replace('%2A%2A%2A', '***');
+  } catch {
+    return url.replace(/^(postgres(?:ql)?:\/\/[^/@]*?:).*@/, '$1***@');
+  }
 }
 
 export interface StoreOptions {
@@ -117,24 +124,43 @@ function numericTypes(): pg.CustomTypesConfig {
 export const POSTGRES_TIMEOUTS = {
   /** Waiting for a connection (new or from the pool). */
   connectMs: 3_000,
-  /** One statement (a cursor fetch counts as one). */
+  /** One statement, enforced by the server (a cursor fetch counts as one, not the whole stream). */
   statementMs: 30_000,
 };
 
-async function openPostgresStore(location: { dialect: 'postgres'; url: string }, options: StoreOptions): Promise<Store> {
+/**
+ * Every history write takes this transaction-level advisory lock first, so ids are allocated and
+ * committed in the same order across instances: a reader paging by id never sees id n+1 committed
+ * while n is still in flight (which would skip n), and sensor totals are never locked in two orders.
+ */
+const WRITE_LOCK = 0x4c57_6869; // "LWhi"
+
+function postgresPool(url: string, max: number, onError: ((err: Error) => void) | undefined): pg.Pool {
   const pool = new pg.Pool({
-    connectionString: location.url,
-    max: options.poolSize ?? 10,
+    connectionString: url,
+    max,
     connectionTimeoutMillis: POSTGRES_TIMEOUTS.connectMs,
     idleTimeoutMillis: 30_000,
+    // No client-side query_timeout: pg-cursor never clears it, so it would cut long streams short.
     statement_timeout: POSTGRES_TIMEOUTS.statementMs,
-    query_timeout: POSTGRES_TIMEOUTS.statementMs + 1_000,
     application_name: 'leakwatch',
     types: numericTypes(),
   });
-  // An idle connection dropped by a restarting server emits 'error' on the pool; unhandled, it would crash the process.
-  pool.on('error', (err) => options.onBackgroundError?.(err));
-  const db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool, cursor: Cursor }) });
+  // A dropped connection emits 'error' on the pool (idle) or on the client (checked out); unhandled,
+  // either would crash the process. The query under way fails, and the pool reconnects on demand.
+  pool.on('error', (err) => onError?.(err));
+  pool.on('connect', (client) => client.on('error', (err) => onError?.(err)));
+  return pool;
+}
+
+async function openPostgresStore(location: { dialect: 'postgres'; url: string }, options: StoreOptions): Promise<Store> {
+  const poolSize = options.poolSize ?? 10;
+  const db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool: postgresPool(location.url, poolSize, options.onBackgroundError) }) });
+  // Long streamed reads get a pool of their own, so slow downloads never starve writes and probes.
+  let readers: Kysely<DatabaseSchema> | undefined;
+  const readerDb = () => (readers ??= new Kysely<DatabaseSchema>({
+    dialect: new PostgresDialect({ pool: postgresPool(location.url, Math.max(1, Math.ceil(poolSize / 2)), options.onBackgroundError), cursor: Cursor }),
+  }));
   // At start-up the server may still be starting too (a pod and its database): retry for a while.
   const deadline = Date.now() + (options.startupWaitMs ?? 30_000);
   for (let delay = 250; ; delay = Math.min(delay * 2, 4_000)) {
@@ -161,12 +187,16 @@ async function openPostgresStore(location: { dialect: 'postgres'; url: string },
       // COMMIT returns once the WAL is flushed (synchronous_commit on, PostgreSQL's default).
       return db.transaction().execute(async (trx) => {
         const out: unknown[][] = [];
+        await trx.executeQuery(CompiledQuery.raw('select pg_advisory_xact_lock($1)', [WRITE_LOCK]));
         for (const q of queries) out.push((await trx.executeQuery(CompiledQuery.raw(q.sql, [...q.parameters]))).rows);
         return out;
       });
     },
-    openReader: () => ({ db, close: () => Promise.resolve() }),
-    close: () => db.destroy(),
+    openReader: () => ({ db: readerDb(), close: () => Promise.resolve() }),
+    async close() {
+      await readers?.destroy();
+      await db.destroy();
+    },
   };
 }
 

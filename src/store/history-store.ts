@@ -94,6 +94,13 @@ const compiled = (q: { compile(): { sql: string; parameters: readonly unknown[] 
   return { sql: text, parameters };
 };
 
+/** The running totals' upsert, the same on both dialects (`excluded` is the row that conflicted). */
+const STATS_ON_CONFLICT = `on conflict (sensor_id, prediction, severity) do update set
+  count = sensor_stats.count + 1,
+  first_seen = case when excluded.first_seen < sensor_stats.first_seen then excluded.first_seen else sensor_stats.first_seen end,
+  last_seen = case when excluded.last_seen > sensor_stats.last_seen then excluded.last_seen else sensor_stats.last_seen end,
+  last_id = case when excluded.last_seen >= sensor_stats.last_seen then excluded.last_id else sensor_stats.last_id end`;
+
 /** Most parameters one IN list binds (SQLite and PostgreSQL both allow far more). */
 const IN_CHUNK = 500;
 
@@ -161,9 +168,25 @@ export function createHistoryStore(store: Store): HistoryStore {
       }
       const fresh = records.filter((r) => !seen.has(r.uid) && (seen.add(r.uid), true));
       if (fresh.length === 0) return 0;
-      // Skipping a conflict keeps a concurrent import of the same file from failing the batch.
-      await store.writeBatch(fresh.flatMap((r) => [compiled(insertRecord(r, true)), compiled(bumpSensorStats(r))]));
-      return fresh.length;
+      // A concurrent import of the same file may insert some first: those are skipped (on conflict
+      // do nothing), and the totals only count rows this transaction inserted.
+      const queries = store.location.dialect === 'postgres'
+        ? fresh.map((r) => {
+          const { sql: insert, parameters } = db.insertInto('predictions').values(r).onConflict((oc) => oc.column('uid').doNothing())
+            .returning(['id', 'sensor_id', 'prediction', 'severity', 'timestamp']).compile();
+          const text = `with ins as (${insert}) insert into sensor_stats (sensor_id, prediction, severity, count, first_seen, last_seen, last_id)
+            select sensor_id, prediction, severity, 1, timestamp, timestamp, id from ins ${STATS_ON_CONFLICT} returning 1`;
+          return { sql: text, parameters };
+        })
+        : fresh.flatMap((r) => [compiled(insertRecord(r, true)), {
+          sql: `insert into sensor_stats (sensor_id, prediction, severity, count, first_seen, last_seen, last_id)
+            select sensor_id, prediction, severity, 1, timestamp, timestamp, id from predictions where uid = ? and changes() = 1 ${STATS_ON_CONFLICT} returning 1`,
+          parameters: [r.uid],
+        }]);
+      const results = await store.writeBatch(queries);
+      // One totals row per record inserted.
+      const statsResults = store.location.dialect === 'postgres' ? results : results.filter((_, i) => i % 2 === 1);
+      return statsResults.reduce((n, rows) => n + rows.length, 0);
     },
     async *stream(query) {
       const reader = store.openReader();

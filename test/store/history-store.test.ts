@@ -246,6 +246,12 @@ for (const dialect of dialects) {
       assert.equal(rows.length, 8);
       assert.deepEqual(rows.slice(1).map(({ id: _id, ...r }) => r), asImport);
       assert.equal((await target.sensors()).reduce((n, s) => n + s.count, 0), 8);
+      // Two imports of the same records at once: each record lands once, and is counted once.
+      const other = await open(t);
+      const added = await Promise.all([other.importRecords(asImport), other.importRecords(asImport)]);
+      assert.equal(added[0] + added[1], 7);
+      assert.equal(await other.count(), 7);
+      assert.equal((await other.sensors()).reduce((n, s) => n + s.count, 0), 7);
     });
 
     it('purges records older than a cutoff in batches, oldest first', async (t) => {
