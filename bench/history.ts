@@ -31,7 +31,7 @@ const progress = (line: string) => process.stderr.write(`${line}\n`);
 const COLUMNS = sql.raw(`uid, timestamp, sensor_id, prediction, confidence, p_leak, severity, leak_threshold,
   severity_low_threshold, severity_high_threshold, image_sha256, image_width, image_height, model_sha256`);
 
-/** Fills the store: one record every 2.6 s of 30 days, sensors round-robin, 10% Leak (half of them high). */
+/** Fills the store: one record every 2.6 s of 30 days, sensors round-robin, 10% of each sensor's records Leak (half of them high). */
 async function fill(location: StoreLocation): Promise<void> {
   const store = await openStore(location, { synchronous: 'NORMAL' });
   await migrateToLatest(store.db);
@@ -41,15 +41,15 @@ async function fill(location: StoreLocation): Promise<void> {
     await sql`with recursive n(i) as (select 0 union all select i + 1 from n where i < ${n})
       insert into predictions (${COLUMNS})
       select 'bench-' || i, strftime('%Y-%m-%dT%H:%M:%fZ', 1764000000 + i * 2.6, 'unixepoch'), printf('sensor-%03d', i % ${SENSORS}),
-        case when i % 10 = 0 then 'Leak' else 'Normal' end, 0.9, case when i % 10 = 0 then 0.9 else 0.1 end,
-        case when i % 20 = 0 then 'high' when i % 10 = 0 then 'low' else 'none' end, 0.5, 0.5, 0.9, ${sha}, 224, 224, ${sha}
+        case when (i / ${SENSORS}) % 10 = 0 then 'Leak' else 'Normal' end, 0.9, case when (i / ${SENSORS}) % 10 = 0 then 0.9 else 0.1 end,
+        case when (i / ${SENSORS}) % 20 = 0 then 'high' when (i / ${SENSORS}) % 10 = 0 then 'low' else 'none' end, 0.5, 0.5, 0.9, ${sha}, 224, 224, ${sha}
       from n`.execute(store.db);
   } else {
     await sql`insert into predictions (${COLUMNS})
       select 'bench-' || i, to_char(to_timestamp(1764000000 + i * 2.6) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
         'sensor-' || lpad((i % ${SENSORS})::text, 3, '0'),
-        case when i % 10 = 0 then 'Leak' else 'Normal' end, 0.9, case when i % 10 = 0 then 0.9 else 0.1 end,
-        case when i % 20 = 0 then 'high' when i % 10 = 0 then 'low' else 'none' end, 0.5, 0.5, 0.9, ${sha}, 224, 224, ${sha}
+        case when (i / ${SENSORS}) % 10 = 0 then 'Leak' else 'Normal' end, 0.9, case when (i / ${SENSORS}) % 10 = 0 then 0.9 else 0.1 end,
+        case when (i / ${SENSORS}) % 20 = 0 then 'high' when (i / ${SENSORS}) % 10 = 0 then 'low' else 'none' end, 0.5, 0.5, 0.9, ${sha}, 224, 224, ${sha}
       from generate_series(0, ${n}) as i`.execute(store.db);
   }
   // The running totals the inserts above bypassed, as migration 2 computes them.
@@ -144,6 +144,8 @@ async function benchDialect(name: string, databaseUrl: string) {
       await measurePages(server.url, 'one sensor, oldest 100', '/prediction_history?sensor_id=sensor-042&limit=100'),
       await measurePages(server.url, 'one sensor, newest 100', '/prediction_history?sensor_id=sensor-042&limit=100&order=desc'),
       await measurePages(server.url, 'one sensor, Leak only, newest 100', '/prediction_history?sensor_id=sensor-042&prediction=Leak&limit=100&order=desc'),
+      await measurePages(server.url, 'one sensor, a value it never had', '/prediction_history?sensor_id=sensor-042&prediction=Unknown&limit=100&order=desc'),
+      await measurePages(server.url, 'all sensors, high severity, newest 100', '/prediction_history?severity=high&limit=100&order=desc'),
       await measurePages(server.url, 'one sensor, 50 pages deep (cursor)', deep),
       await measurePages(server.url, 'two sensors, newest 100', '/prediction_history?sensor_id=sensor-042&sensor_id=sensor-007&limit=100&order=desc'),
       await measurePages(server.url, 'one hour of all sensors', `/prediction_history?since=${mid}&until=${later}&limit=100`),

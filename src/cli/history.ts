@@ -47,10 +47,10 @@ export async function runExport(config: Config, { format, out, filters }: Export
   bar?.start(total, 0);
   let written = 0;
   async function* counted() {
-    for await (const r of history.stream(query)) {
-      written++;
-      if (written % 1000 === 0) bar?.update(written);
-      yield r;
+    for await (const batch of history.streamBatches(query)) {
+      written += batch.length;
+      bar?.update(written);
+      yield batch;
     }
   }
   const sink: Writable = out ? createWriteStream(out) : process.stdout;

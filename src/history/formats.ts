@@ -25,29 +25,30 @@ function csvField(value: string | number): string {
 export const csvHeader = (): string => CSV_COLUMNS.join(',') + '\r\n';
 export const csvRow = (r: PredictionRecord): string => CSV_COLUMNS.map((c) => csvField(r[c])).join(',') + '\r\n';
 
-const ROWS_PER_CHUNK = 256;
-
 /**
  * Streams records in a format, a chunk of rows at a time, without holding them all. Reading from
  * the source pauses while the consumer is slow (Readable.from honours backpressure).
  */
-export function recordStream(format: RecordFormat, items: AsyncIterable<PredictionRecord>): Readable {
+export function recordStream(format: RecordFormat, batches: AsyncIterable<PredictionRecord[]>): Readable {
   const open = format === 'json' ? '[' : format === 'csv' ? csvHeader() : '';
   const close = format === 'json' ? ']' : '';
   const encode = format === 'csv' ? csvRow : format === 'ndjson' ? (r: PredictionRecord) => JSON.stringify(r) + '\n' : null;
   async function* generate() {
-    let chunk = open;
-    let rows = 0;
     let first = true;
-    for await (const item of items) {
-      chunk += encode ? encode(item) : (first ? '' : ',') + JSON.stringify(item);
-      first = false;
-      if (++rows % ROWS_PER_CHUNK === 0) {
-        yield chunk;
-        chunk = '';
+    let pending = open;
+    for await (const batch of batches) {
+      if (batch.length === 0) continue;
+      // One string per batch: a few hundred records, one write.
+      let chunk: string;
+      if (encode) chunk = batch.map(encode).join('');
+      else {
+        chunk = (first ? '' : ',') + batch.map((r) => JSON.stringify(r)).join(',');
+        first = false;
       }
+      yield pending + chunk;
+      pending = '';
     }
-    yield chunk + close;
+    yield pending + close;
   }
   return Readable.from(generate(), { objectMode: false });
 }

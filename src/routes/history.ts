@@ -50,7 +50,7 @@ const historyRoute: FastifyPluginAsyncTypebox<{ history: HistoryStore }> = async
     const vary = reply.getHeader('vary');
     reply.header('vary', vary === undefined ? 'Accept' : `${String(vary)}, Accept`);
     // Streamed: the serializer is bypassed, so records are written exactly as toRecord shapes them.
-    return reply.type(CONTENT_TYPES[format]).send(recordStream(format, history.stream(query)) as never);
+    return reply.type(CONTENT_TYPES[format]).send(recordStream(format, history.streamBatches(query)) as never);
   });
 };
 

@@ -63,6 +63,8 @@ export interface StoreOptions {
 /** A connection for one long streamed read; close it when the read ends. */
 export interface Reader {
   db: Kysely<DatabaseSchema>;
+  /** Runs a compiled query from a database cursor, yielding its rows `batch` at a time. */
+  rows(query: CompiledQuery, batch: number): AsyncIterable<unknown[]>;
   close(): Promise<void>;
 }
 
@@ -102,8 +104,30 @@ async function openSqliteStore(location: { dialect: 'sqlite'; path: string }, op
     db,
     writeBatch: (queries) => writer.write(queries),
     openReader() {
-      const reader = new Kysely<DatabaseSchema>({ dialect: new SqliteDialect({ database: openSqlite(location.path, options, true) }) });
-      return { db: reader, close: () => reader.destroy() };
+      const database = openSqlite(location.path, options, true);
+      const reader = new Kysely<DatabaseSchema>({ dialect: new SqliteDialect({ database }) });
+      return {
+        db: reader,
+        async *rows(query, batch) {
+          // better-sqlite3 steps the statement synchronously: a batch at a time, then the event loop gets a turn.
+          const it = database.prepare(query.sql).iterate(...query.parameters);
+          try {
+            for (;;) {
+              const rows: unknown[] = [];
+              for (let r = it.next(); !r.done; r = it.next()) {
+                rows.push(r.value);
+                if (rows.length >= batch) break;
+              }
+              if (rows.length === 0) return;
+              yield rows;
+              await new Promise<void>((resolve) => setImmediate(resolve));
+            }
+          } finally {
+            it.return?.();
+          }
+        },
+        close: () => reader.destroy(),
+      };
     },
     async close() {
       await writer.close();
@@ -157,10 +181,8 @@ async function openPostgresStore(location: { dialect: 'postgres'; url: string },
   const poolSize = options.poolSize ?? 10;
   const db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool: postgresPool(location.url, poolSize, options.onBackgroundError) }) });
   // Long streamed reads get a pool of their own, so slow downloads never starve writes and probes.
-  let readers: Kysely<DatabaseSchema> | undefined;
-  const readerDb = () => (readers ??= new Kysely<DatabaseSchema>({
-    dialect: new PostgresDialect({ pool: postgresPool(location.url, Math.max(1, Math.ceil(poolSize / 2)), options.onBackgroundError), cursor: Cursor }),
-  }));
+  let readerPool: pg.Pool | undefined;
+  const readPool = () => (readerPool ??= postgresPool(location.url, Math.max(1, Math.ceil(poolSize / 2)), options.onBackgroundError));
   // At start-up the server may still be starting too (a pod and its database): retry for a while.
   const deadline = Date.now() + (options.startupWaitMs ?? 30_000);
   for (let delay = 250; ; delay = Math.min(delay * 2, 4_000)) {
@@ -192,9 +214,22 @@ async function openPostgresStore(location: { dialect: 'postgres'; url: string },
         return out;
       });
     },
-    openReader: () => ({ db: readerDb(), close: () => Promise.resolve() }),
+    openReader: () => ({
+      db,
+      async *rows(query, batch) {
+        const client = await readPool().connect();
+        const cursor = client.query(new Cursor(query.sql, [...query.parameters]));
+        try {
+          for (let rows = await cursor.read(batch); rows.length > 0; rows = await cursor.read(batch)) yield rows;
+        } finally {
+          await cursor.close().catch(() => {});
+          client.release();
+        }
+      },
+      close: () => Promise.resolve(),
+    }),
     async close() {
-      await readers?.destroy();
+      await readerPool?.end();
       await db.destroy();
     },
   };

@@ -54,6 +54,8 @@ export interface HistoryStore {
   importRecords(records: (NewPrediction & { uid: string })[]): Promise<number>;
   /** Streams matching records from a database cursor, on a read connection of its own. */
   stream(query: HistoryQuery): AsyncIterable<PredictionRecord>;
+  /** The same, a batch of records at a time (fewer async steps per record: for bulk output). */
+  streamBatches(query: HistoryQuery): AsyncIterable<PredictionRecord[]>;
   /** Where a page of `limit` matching records ends; null when nothing matches. */
   pageEnd(query: HistoryQuery, limit: number): Promise<PageEnd | null>;
   sensors(): Promise<SensorSummary[]>;
@@ -100,6 +102,9 @@ const STATS_ON_CONFLICT = `on conflict (sensor_id, prediction, severity) do upda
   first_seen = case when excluded.first_seen < sensor_stats.first_seen then excluded.first_seen else sensor_stats.first_seen end,
   last_seen = case when excluded.last_seen > sensor_stats.last_seen then excluded.last_seen else sensor_stats.last_seen end,
   last_id = case when excluded.last_seen >= sensor_stats.last_seen then excluded.last_id else sensor_stats.last_id end`;
+
+/** Records per step of a streamed read. */
+const STREAM_BATCH = 250;
 
 /** Most parameters one IN list binds (SQLite and PostgreSQL both allow far more). */
 const IN_CHUNK = 500;
@@ -188,15 +193,18 @@ export function createHistoryStore(store: Store): HistoryStore {
       const statsResults = store.location.dialect === 'postgres' ? results : results.filter((_, i) => i % 2 === 1);
       return statsResults.reduce((n, rows) => n + rows.length, 0);
     },
-    async *stream(query) {
+    async *streamBatches(query) {
       const reader = store.openReader();
       try {
         let q = applyFilters(reader.db.selectFrom('predictions').selectAll(), query);
         if (query.limit !== undefined) q = q.limit(query.limit);
-        for await (const row of q.stream(1000)) yield toRecord(row);
+        for await (const rows of reader.rows(q.compile(), STREAM_BATCH)) yield (rows as PredictionRow[]).map(toRecord);
       } finally {
         await reader.close();
       }
+    },
+    async *stream(query) {
+      for await (const batch of this.streamBatches(query)) yield* batch;
     },
     async pageEnd(query, limit) {
       const rows = await applyFilters(db.selectFrom('predictions').select('id'), query).limit(2).offset(limit - 1).execute();

@@ -56,7 +56,7 @@ describe('leakwatch db and history commands', () => {
     for (const url of [`sqlite:${join(tempDir(t), 'p.db')}`, await pg.createDatabase()]) {
       const first = await runCli(['db', 'migrate', '--database-url', url]);
       assert.equal(first.code, 0, first.stderr);
-      assert.match(first.stdout, /applied 2026-11-26-001-create-predictions\n.*applied 2026-11-27-001-record-uid-and-sensor-stats\n.*applied 2026-11-27-002-api-keys\n$/);
+      assert.match(first.stdout, /applied 2026-11-26-001-create-predictions\n.*applied 2026-11-27-001-record-uid-and-sensor-stats\n.*applied 2026-11-27-002-api-keys\n.*applied 2026-11-27-003-history-filter-indexes\n$/);
       assert.doesNotMatch(first.stdout, /leakwatch-test/, 'the password is never printed');
       const again = await runCli(['db', 'migrate'], { DATABASE_URL: url });
       assert.match(again.stdout, /up to date/);

@@ -32,7 +32,7 @@ async function openAt(location: StoreLocation) {
   return createHistoryStore(store);
 }
 
-const MIGRATIONS = ['2026-11-26-001-create-predictions', '2026-11-27-001-record-uid-and-sensor-stats', '2026-11-27-002-api-keys'];
+const MIGRATIONS = ['2026-11-26-001-create-predictions', '2026-11-27-001-record-uid-and-sensor-stats', '2026-11-27-002-api-keys', '2026-11-27-003-history-filter-indexes'];
 
 async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
