@@ -59,13 +59,14 @@ function serverEnv(settings: Record<string, string>): NodeJS.ProcessEnv {
 
 /**
  * Starts `node dist/src/cli/main.js serve` on 127.0.0.1 and a free port, with a fresh SQLite
- * file in a temp dir and `LOG_LEVEL=warn`; resolves once `/readyz` answers 200.
+ * file in a temp dir, `LOG_LEVEL=warn` and no per-address rate limit; resolves once `/readyz` answers 200.
  */
 export async function startServer(modelPath: string, overrides: Record<string, string> = {}): Promise<ServerProcess> {
   if (!existsSync(ENTRY)) throw new Error(`${ENTRY} is missing: run \`npm run build\` (npm run bench does)`);
   const dir = await mkdtemp(join(tmpdir(), 'leakwatch-bench-'));
   const port = await freePort();
-  const settings = { HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', DATABASE_URL: `sqlite:${join(dir, 'bench.db')}`, MODEL_PATH: modelPath, ...overrides };
+  // One load generator on one address: the per-address rate limit would measure itself, not the service.
+  const settings = { HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', DATABASE_URL: `sqlite:${join(dir, 'bench.db')}`, MODEL_PATH: modelPath, RATE_LIMIT_PER_IP: '0', ...overrides };
   const child: ChildProcess = spawn(process.execPath, [ENTRY, 'serve'], { cwd: ROOT, env: serverEnv(settings), stdio: ['ignore', 'pipe', 'pipe'] });
   let tail = '';
   let partial = '';

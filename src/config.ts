@@ -24,7 +24,7 @@ export const OPTIONS = {
   labels: option('LABELS', '--labels', Type.String({ pattern: '^[^,]+,[^,]+$', default: 'Normal,Leak', description: 'Class labels when the model has none; the second is the leak class' })),
   mean: option('MEAN', '--mean', Type.String({ default: '0.485,0.456,0.406', description: 'Per-channel normalization mean when the model has none' })),
   std: option('STD', '--std', Type.String({ default: '0.229,0.224,0.225', description: 'Per-channel normalization std when the model has none' })),
-  maxBatch: option('MAX_BATCH', '--max-batch', Type.Integer({ minimum: 1, maximum: 256, default: 4, description: 'Most images grouped into one inference run' })),
+  maxBatch: option('MAX_BATCH', '--max-batch', Type.Integer({ minimum: 1, maximum: 256, default: 8, description: 'Most images grouped into one inference run (8 measured best here: see README, Performance)' })),
   maxQueue: option('MAX_QUEUE', '--max-queue', Type.Integer({ minimum: 1, maximum: 100_000, default: 128, description: 'Most predict requests admitted at once (being read, queued or classified); beyond it, 503 with Retry-After' })),
   maxQueueDelayMs: option('MAX_QUEUE_DELAY_MS', '--max-queue-delay-ms', Type.Integer({ minimum: 0, maximum: 10_000, default: 0, description: 'How long a partial batch may wait for more images while a worker is idle' })),
   inferenceWorkers: option('INFERENCE_WORKERS', '--inference-workers', Type.Integer({ minimum: 1, maximum: 64, default: 1, description: 'Inference worker threads, each with its own ONNX Runtime session' })),
