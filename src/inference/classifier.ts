@@ -69,7 +69,7 @@ interface Slot {
 
 function spawn(init: WorkerInit): Promise<{ worker: Worker; model: ModelIdentity }> {
   return new Promise((resolve, reject) => {
-    const worker = startModuleWorker(import.meta.url, 'worker', init);
+    const worker = startModuleWorker(import.meta.url, 'worker', init, { resourceLimits: { stackSizeMb: inferenceStackMb() } });
     const onExit = (code: number) => reject(new ClassifierStartError(`inference worker exited with code ${code} while loading the model`));
     worker.once('error', reject);
     worker.once('exit', onExit);
@@ -89,6 +89,18 @@ function spawn(init: WorkerInit): Promise<{ worker: Worker; model: ModelIdentity
  * Starts the inference workers and returns once every one has loaded the model.
  * Requests queue here; whenever a worker is idle it takes up to `maxBatch` of them as one batch.
  */
+/**
+ * Stack for an inference worker thread. Creating an ONNX Runtime session in a worker thread uses
+ * stack in proportion to the process's command line (measured with onnxruntime-node 1.30: a 20 kB
+ * command line overflows Node's default 4 MB worker stack, 380 kB needs more than 64 MB), so
+ * `leakwatch predict dir/*.png` with thousands of files crashed. The stack is reserved address
+ * space, not resident memory: size it at 1 kB per byte of command line, 4 MB at least.
+ */
+function inferenceStackMb(): number {
+  const argvBytes = process.argv.reduce((n, a) => n + Buffer.byteLength(a) + 1, 0) + process.execArgv.reduce((n, a) => n + a.length + 1, 0);
+  return Math.min(4096, Math.max(4, Math.ceil(argvBytes / 1024)));
+}
+
 export async function startClassifier(options: ClassifierOptions): Promise<Classifier> {
   const init: WorkerInit = { modelPath: options.modelPath, fallbacks: options.fallbacks, intraOpThreads: options.intraOpThreads };
   const started = await Promise.allSettled(Array.from({ length: options.workers }, () => spawn(init)));

@@ -73,6 +73,21 @@ describe('leakwatch serve: start-up', () => {
 });
 
 describe('leakwatch predict', () => {
+  it('takes thousands of file arguments (a long command line once crashed the inference worker)', async (t) => {
+    const dir = tempDir(t);
+    const real = join(dir, 'real.png');
+    writeFileSync(real, patternPng(32, 32, 1));
+    // About 100 kB of arguments, as `leakwatch predict site/frames/*.png` gives.
+    const missing = Array.from({ length: 2500 }, (_, i) => join(dir, `frames-from-line-3-camera-${String(i).padStart(5, '0')}.png`));
+    const result = await runCli(['predict', real, ...missing], { MODEL_PATH: DEFAULT_MODEL });
+    assert.equal(result.signal, null, result.stderr);
+    assert.equal(result.code, 1, 'missing files are errors');
+    const lines = result.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as { file: string; prediction?: string; error?: { code: string } });
+    assert.equal(lines.length, 2501);
+    assert.ok(lines[0]!.prediction);
+    assert.equal(lines[2500]!.error?.code, 'unreadable_file');
+  });
+
   it('prints one JSON line per file, in order, and exits 1 when any file fails', async (t) => {
     const dir = tempDir(t);
     const files = ['a.png', 'b.png', 'c.txt', 'd.png'].map((f) => join(dir, f));
