@@ -30,11 +30,14 @@ export const SECURITY_SCHEMES = {
   headerKey: { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'X-API-Key: lw_…' },
 } as const;
 
-const URL_CREDENTIAL = /[?&](api_key|apikey|key|token|access_token)=/i;
+/** Query parameters where a client may put its key by mistake: refused as credentials, redacted in logs. */
+const KEY_PARAMS = 'api_key|apikey|key|token|access_token';
+const URL_CREDENTIAL = new RegExp(`[?&](?:${KEY_PARAMS})=`, 'i');
+const URL_SECRET_VALUE = new RegExp(`([?&](?:${KEY_PARAMS}|password)=)[^&#]*`, 'gi');
 
 /** A URL with the values of credential-like query parameters replaced, for logs. */
 export function redactUrlCredentials(url: string): string {
-  return url.replace(/([?&](?:api_key|apikey|key|token|access_token|password)=)[^&#]*/gi, '$1***');
+  return url.replace(URL_SECRET_VALUE, '$1***');
 }
 
 /** The key a request presents: `Authorization: Bearer …` or `X-API-Key`, never the URL. */

@@ -120,23 +120,10 @@ export function createHistoryStore(store: Store): HistoryStore {
   };
 
   // The sensor's running totals, in the same transaction as the insert.
-  const bumpSensorStats = (p: NewPrediction & { uid: string }) =>
-    db.insertInto('sensor_stats')
-      .values((eb) => ({
-        sensor_id: p.sensor_id,
-        prediction: p.prediction,
-        severity: p.severity,
-        count: 1,
-        first_seen: p.timestamp,
-        last_seen: p.timestamp,
-        last_id: eb.selectFrom('predictions').select('id').where('uid', '=', p.uid),
-      }))
-      .onConflict((oc) => oc.columns(['sensor_id', 'prediction', 'severity']).doUpdateSet({
-        count: sql`sensor_stats.count + 1`,
-        first_seen: sql`case when excluded.first_seen < sensor_stats.first_seen then excluded.first_seen else sensor_stats.first_seen end`,
-        last_seen: sql`case when excluded.last_seen > sensor_stats.last_seen then excluded.last_seen else sensor_stats.last_seen end`,
-        last_id: sql`case when excluded.last_seen >= sensor_stats.last_seen then excluded.last_id else sensor_stats.last_id end`,
-      }));
+  const bumpSensorStats = (p: NewPrediction & { uid: string }): WriteQuery =>
+    sql`insert into sensor_stats (sensor_id, prediction, severity, count, first_seen, last_seen, last_id)
+      values (${p.sensor_id}, ${p.prediction}, ${p.severity}, 1, ${p.timestamp}, ${p.timestamp}, (select id from predictions where uid = ${p.uid}))
+      ${sql.raw(STATS_ON_CONFLICT)}`.compile(db);
 
   // Group commit: one transaction (one sync to disk) for every write waiting, one group at a time.
   const commitPending = async () => {
@@ -144,7 +131,7 @@ export function createHistoryStore(store: Store): HistoryStore {
       const group = pending;
       pending = [];
       try {
-        const queries = group.flatMap(({ prediction }) => [compiled(insertRecord(prediction, false)), compiled(bumpSensorStats(prediction))]);
+        const queries = group.flatMap(({ prediction }) => [compiled(insertRecord(prediction, false)), bumpSensorStats(prediction)]);
         const results = await store.writeBatch(queries);
         group.forEach((w, i) => w.resolve(toRecord((results[2 * i] as PredictionRow[])[0]!)));
       } catch (err) {
@@ -183,11 +170,10 @@ export function createHistoryStore(store: Store): HistoryStore {
             select sensor_id, prediction, severity, 1, timestamp, timestamp, id from ins ${STATS_ON_CONFLICT} returning 1`;
           return { sql: text, parameters };
         })
-        : fresh.flatMap((r) => [compiled(insertRecord(r, true)), {
-          sql: `insert into sensor_stats (sensor_id, prediction, severity, count, first_seen, last_seen, last_id)
-            select sensor_id, prediction, severity, 1, timestamp, timestamp, id from predictions where uid = ? and changes() = 1 ${STATS_ON_CONFLICT} returning 1`,
-          parameters: [r.uid],
-        }]);
+        : fresh.flatMap((r) => [compiled(insertRecord(r, true)),
+          sql`insert into sensor_stats (sensor_id, prediction, severity, count, first_seen, last_seen, last_id)
+            select sensor_id, prediction, severity, 1, timestamp, timestamp, id from predictions where uid = ${r.uid} and changes() = 1
+            ${sql.raw(STATS_ON_CONFLICT)} returning 1`.compile(db)]);
       const results = await store.writeBatch(queries);
       // One totals row per record inserted.
       const statsResults = store.location.dialect === 'postgres' ? results : results.filter((_, i) => i % 2 === 1);

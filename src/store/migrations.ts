@@ -1,10 +1,15 @@
-import { type Kysely, type Migration, type MigrationProvider, Migrator, PostgresAdapter, sql } from 'kysely';
+import { type ColumnDefinitionBuilder, type Kysely, type Migration, type MigrationProvider, Migrator, PostgresAdapter, sql } from 'kysely';
 
 // Migrations must not depend on today's table types, which describe the latest schema.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyDb = Kysely<any>;
 
 const isPostgres = (db: AnyDb) => db.getExecutor().adapter instanceof PostgresAdapter;
+
+/** An id assigned on insert. SQLite: an integer primary key is the rowid. PostgreSQL: a bigint identity. */
+const idColumn = (db: AnyDb) => (isPostgres(db)
+  ? ['bigint', (c: ColumnDefinitionBuilder) => c.primaryKey().generatedByDefaultAsIdentity()] as const
+  : ['integer', (c: ColumnDefinitionBuilder) => c.primaryKey().autoIncrement()] as const);
 
 const FILTER_INDEXES: [string, string[]][] = [
   ['predictions_sensor_id_prediction_id', ['sensor_id', 'prediction', 'id']],
@@ -20,11 +25,10 @@ const FILTER_INDEXES: [string, string[]][] = [
 export const MIGRATIONS: Record<string, Migration> = {
   '2026-11-26-001-create-predictions': {
     async up(db: AnyDb) {
+      const [idType, id] = idColumn(db);
       await db.schema
         .createTable('predictions')
-        // SQLite: an integer primary key is the rowid. PostgreSQL: a bigint identity.
-        .addColumn('id', isPostgres(db) ? 'bigint' : 'integer', (c) =>
-          isPostgres(db) ? c.primaryKey().generatedByDefaultAsIdentity() : c.primaryKey().autoIncrement())
+        .addColumn('id', idType, id)
         .addColumn('timestamp', 'text', (c) => c.notNull())
         .addColumn('sensor_id', 'text', (c) => c.notNull())
         .addColumn('prediction', 'text', (c) => c.notNull())
@@ -78,10 +82,10 @@ export const MIGRATIONS: Record<string, Migration> = {
   },
   '2026-11-27-002-api-keys': {
     async up(db: AnyDb) {
+      const [idType, id] = idColumn(db);
       await db.schema
         .createTable('api_keys')
-        .addColumn('id', isPostgres(db) ? 'bigint' : 'integer', (c) =>
-          isPostgres(db) ? c.primaryKey().generatedByDefaultAsIdentity() : c.primaryKey().autoIncrement())
+        .addColumn('id', idType, id)
         .addColumn('name', 'text', (c) => c.notNull())
         .addColumn('scope', 'text', (c) => c.notNull())
         // The key's public part: how it is found and shown. Only a hash of the whole key is kept.

@@ -10,23 +10,11 @@ import { runCli, startServerProcess } from '../helpers/cli.js';
 import { patternPng } from '../helpers/images.js';
 import { predictForm } from '../helpers/multipart.js';
 import { type TestPostgres, startPostgres } from '../helpers/postgres.js';
+import { testRecord } from '../helpers/records.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
-const record = (i: number): NewPrediction => ({
-  prediction: i % 2 ? 'Leak' : 'Normal',
-  confidence: 0.5 + i / 1000,
-  timestamp: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(),
-  sensor_id: i % 5 === 0 ? 'valve "A", east' : `s${i % 3}`,
-  severity: i % 2 ? 'high' : 'none',
-  p_leak: i % 2 ? 0.5 + i / 1000 : 0.5 - i / 1000,
-  leak_threshold: 0.5,
-  severity_low_threshold: 0.5,
-  severity_high_threshold: 0.9,
-  image_sha256: 'a'.repeat(64),
-  image_width: 224,
-  image_height: 224,
-  model_sha256: 'b'.repeat(64),
-});
+// Some sensor ids need CSV quoting.
+const record = (i: number): NewPrediction => testRecord(i, i % 5 === 0 ? { sensor_id: 'valve "A", east' } : {});
 
 async function withHistory<T>(databaseUrl: string, use: (h: HistoryStore) => Promise<T>): Promise<T> {
   const history = await openHistory(loadConfig({}, { DATABASE_URL: databaseUrl }));

@@ -5,26 +5,11 @@ import Database from 'better-sqlite3';
 import { StoreConfigError, type StoreLocation, openStore, parseDatabaseUrl, redactDatabaseUrl } from '../../src/store/dialect.js';
 import { createHistoryStore } from '../../src/store/history-store.js';
 import { migrateToLatest } from '../../src/store/migrations.js';
-import type { NewPrediction } from '../../src/store/record.js';
 import { type TestPostgres, startPostgres } from '../helpers/postgres.js';
+import { testRecord } from '../helpers/records.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
-const record = (i: number, over: Partial<NewPrediction> = {}): NewPrediction => ({
-  prediction: i % 2 ? 'Leak' : 'Normal',
-  confidence: 0.5 + i / 1000,
-  timestamp: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(),
-  sensor_id: `s${i % 3}`,
-  severity: i % 2 ? 'high' : 'none',
-  p_leak: i % 2 ? 0.5 + i / 1000 : 0.5 - i / 1000,
-  leak_threshold: 0.5,
-  severity_low_threshold: 0.5,
-  severity_high_threshold: 0.9,
-  image_sha256: 'a'.repeat(64),
-  image_width: 224,
-  image_height: 224,
-  model_sha256: 'b'.repeat(64),
-  ...over,
-});
+const record = testRecord;
 
 async function openAt(location: StoreLocation) {
   const store = await openStore(location, { synchronous: 'FULL' });

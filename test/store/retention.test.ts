@@ -5,15 +5,13 @@ import { loadConfig } from '../../src/config.js';
 import { openHistory } from '../../src/server.js';
 import type { NewPrediction } from '../../src/store/record.js';
 import { startRetention } from '../../src/store/retention.js';
+import { testRecord } from '../helpers/records.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 const DAY = 86_400_000;
 
-const record = (ageDays: number, i: number): NewPrediction => ({
-  prediction: 'Normal', confidence: 0.9, timestamp: new Date(Date.now() - ageDays * DAY + i).toISOString(), sensor_id: `s${i % 4}`,
-  severity: 'none', p_leak: 0.1, leak_threshold: 0.5, severity_low_threshold: 0.5, severity_high_threshold: 0.9,
-  image_sha256: 'a'.repeat(64), image_width: 8, image_height: 8, model_sha256: 'b'.repeat(64),
-});
+const record = (ageDays: number, i: number): NewPrediction =>
+  testRecord(i, { timestamp: new Date(Date.now() - ageDays * DAY + i).toISOString(), sensor_id: `s${i % 4}` });
 
 it('purges records older than HISTORY_RETENTION_DAYS in small batches while predictions keep committing', async (t) => {
   const history = await openHistory(loadConfig({}, { DATABASE_URL: `sqlite:${join(tempDir(t), 'p.db')}` }));
