@@ -35,6 +35,9 @@ def parse_args():
     p.add_argument('--aux-weight', type=float, default=1.0,
                    help='weight of the auxiliary leak-localisation loss (needs the generator\'s labels.csv boxes; '
                         'the heads are dropped at export)')
+    p.add_argument('--leak-free-patches', type=float, default=0.0,
+                   help='in cN phases, the probability that a leak image gives a patch clear of its leak, '
+                        'labelled Normal (needs the boxes of labels.csv)')
     p.add_argument('--batch-size', type=int, default=32)
     p.add_argument('--lr', type=float, default=1e-3, help='peak learning rate of the one-cycle schedule')
     p.add_argument('--weight-decay', type=float, default=0.05)
@@ -62,17 +65,41 @@ def build_model(pretrained):
 CELL = 224 // 14  # pixels per cell of the localisation target grid
 
 
-def leak_crops(x, target, side, labels):
+def leak_free_origin(t, cells, n_pos):
+    """A random patch origin whose patch, grown by one cell each way, misses every leak cell of
+    t; None when the leak leaves no such patch."""
+    leak = F.max_pool2d((t > 0).float()[None, None], 3, stride=1, padding=1)[0, 0] > 0
+    # Leak cells in each candidate patch, from a 2-D prefix sum.
+    s = F.pad(leak.float().cumsum(0).cumsum(1), (1, 0, 1, 0))
+    counts = s[cells:, cells:] - s[:-cells, cells:] - s[cells:, :-cells] + s[:-cells, :-cells]
+    free = torch.nonzero(counts[:n_pos, :n_pos] == 0)
+    if len(free) == 0:
+        return None
+    oy, ox = free[random.randrange(len(free))].tolist()
+    return oy, ox
+
+
+def leak_crops(x, target, side, labels, leak_free=0.0):
     """Crops side x side patches on the target's 16-pixel grid; for leak images, patches that
     contain the leak's centre. Patches make the leak a larger part of what the network sees,
-    which is what lets a randomly initialised network find it quickly."""
+    which is what lets a randomly initialised network find it quickly. With probability
+    `leak_free`, a leak image gives a patch clear of the leak instead, labelled Normal: the
+    same scene without its leak is the hardest negative there is. Returns patches, targets and
+    the patches' labels."""
     cells = side // CELL
     n_pos = 224 // CELL - cells + 1
-    xs_out = torch.empty(x.shape[0], 3, cells * CELL, cells * CELL)
+    xs_out = torch.empty(x.shape[0], 3, cells * CELL, cells * CELL, dtype=x.dtype)
     ts_out = torch.empty(x.shape[0], 1, cells, cells)
+    labels = labels.clone()
     for i in range(x.shape[0]):
         t = target[i, 0]
-        if labels[i] == 1 and t.max() > 0:
+        clear = None
+        if leak_free > 0 and labels[i] == 1 and t.max() > 0 and random.random() < leak_free:
+            clear = leak_free_origin(t, cells, n_pos)
+        if clear is not None:
+            oy, ox = clear
+            labels[i] = 0
+        elif labels[i] == 1 and t.max() > 0:
             ys_, xs_ = torch.nonzero(t > 0, as_tuple=True)
             # Cell of the box centre; the patch must contain it.
             my, mx = int(ys_.float().mean().round()), int(xs_.float().mean().round())
@@ -82,17 +109,20 @@ def leak_crops(x, target, side, labels):
             oy, ox = random.randint(0, n_pos - 1), random.randint(0, n_pos - 1)
         xs_out[i] = x[i, :, oy * CELL:(oy + cells) * CELL, ox * CELL:(ox + cells) * CELL]
         ts_out[i, 0] = t[oy:oy + cells, ox:ox + cells]
-    return xs_out, ts_out
+    return xs_out, ts_out, labels
 
 
-def augment(x_uint8, target, side, labels):
+def augment(x_uint8, target, side, labels, leak_free=0.0):
     """Cheap batch augmentation on cached uint8 images: horizontal flips (of the localisation
     target too), gain and offset jitter. `side` is an int (downscale to side x side) or 'cN'
-    (N x N leak-centred patches) for the cheap early phases."""
-    x = normalize_uint8(x_uint8)
+    (N x N patches, see leak_crops) for the cheap early phases. Returns images, targets, labels."""
     if isinstance(side, str):
-        x, target = leak_crops(x, target, int(side[1:]), labels)
-    elif side != x.shape[-1]:
+        # Cropped before normalizing: a 112 px patch is a quarter of the pixels to convert.
+        x, target, labels = leak_crops(x_uint8, target, int(side[1:]), labels, leak_free)
+        x = normalize_uint8(x)
+    else:
+        x = normalize_uint8(x_uint8)
+    if isinstance(side, int) and side != x.shape[-1]:
         x = F.interpolate(x, size=(side, side), mode='bilinear', antialias=True, align_corners=False)
     n = x.shape[0]
     flip = torch.rand(n) < 0.5
@@ -101,7 +131,7 @@ def augment(x_uint8, target, side, labels):
     target[flip] = target[flip].flip(-1)
     gain = torch.empty(n, 1, 1, 1).uniform_(0.8, 1.2)
     offset = torch.empty(n, 1, 1, 1).uniform_(-0.2, 0.2)
-    return x * gain + offset, target
+    return x * gain + offset, target, labels
 
 
 class AuxHeads(torch.nn.Module):
@@ -181,9 +211,10 @@ def main():
     else:
         phases = [(224, float(args.epochs))]
     if args.optimizer == 'sgd':
-        opt = torch.optim.SGD(params, lr=args.lr, momentum=0.9, nesterov=True, weight_decay=args.weight_decay)
+        opt = torch.optim.SGD(params, lr=args.lr, momentum=0.9, nesterov=True, weight_decay=args.weight_decay, foreach=True)
     else:
-        opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=args.weight_decay)
+        # foreach: one multi-tensor update instead of a Python loop over the parameter tensors.
+        opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=args.weight_decay, foreach=True)
     per_epoch = len(xs) // args.batch_size
     total_units = sum(d for _, d in phases)
     began = time.time()
@@ -225,9 +256,8 @@ def main():
             for g in opt.param_groups:
                 g['lr'] = lr_at(f)
             idx = perm[b * args.batch_size:(b + 1) * args.batch_size]
-            x, target = augment(xs[idx], targets[idx], side, ys[idx])
+            x, target, y = augment(xs[idx], targets[idx], side, ys[idx], args.leak_free_patches)
             x = x.contiguous(memory_format=torch.channels_last)
-            y = ys[idx]
             if use_aux:
                 logits, a3, a4 = forward_with_aux(model, heads, x)
                 ce = F.cross_entropy(logits, y)
