@@ -1,6 +1,6 @@
-import sharp, { type Metadata } from 'sharp';
+import sharp from 'sharp';
 import type { RawImage } from '../preprocess/types.js';
-import { keepEssentialChunks } from './png-chunks.js';
+import { keepEssentialChunks, readPngHeader } from './png-chunks.js';
 
 /** The only module that imports sharp. */
 
@@ -32,23 +32,17 @@ const SHARP_OPTIONS = { failOn: 'warning', limitInputPixels: false, sequentialRe
 
 /**
  * Decodes a PNG to raw samples at its native depth (16-bit stays 16-bit). Palette images come
- * out expanded; grey comes out as RGB. Header checks run before any pixel is decoded.
+ * out expanded; grey comes out as RGB. The header (IHDR) is checked before any pixel is decoded.
  */
 export async function decodePng(upload: Uint8Array, limits: DecodeLimits): Promise<RawImage> {
   const bytes = keepEssentialChunks(upload);
   if (!bytes) throw new DecodeError('corrupt', 'a chunk runs past the end of the file');
-  let meta: Metadata;
-  try {
-    meta = await sharp(bytes, SHARP_OPTIONS).metadata();
-  } catch (err) {
-    throw new DecodeError('corrupt', `unreadable header (${(err as Error).message})`);
-  }
-  // Unreachable while sharp.block() leaves only the PNG loader; kept as a guard.
-  if (meta.format !== 'png') throw new DecodeError('corrupt', `decoded as ${meta.format}`);
-  const { width, height } = meta;
+  const header = readPngHeader(bytes);
+  if (!header) throw new DecodeError('corrupt', 'the file does not start with an IHDR chunk');
+  const { width, height } = header;
   if (!(width > 0 && height > 0)) throw new DecodeError('corrupt', `invalid dimensions ${width}x${height}`);
   if (width * height > limits.maxPixels) throw new DecodeError('too_large', 'too many pixels', width, height);
-  const depth = meta.depth === 'ushort' ? 16 : 8;
+  const depth = header.bitDepth === 16 ? 16 : 8;
   try {
     const { data, info } = await sharp(bytes, { ...SHARP_OPTIONS, limitInputPixels: limits.maxPixels })
       .toColourspace(depth === 16 ? 'rgb16' : 'srgb') // sharp's default, sRGB, is 8-bit: 16-bit samples would lose their low byte

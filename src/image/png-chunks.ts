@@ -42,3 +42,26 @@ export function keepEssentialChunks(png: Uint8Array): Uint8Array | undefined {
   }
   return out;
 }
+
+/** What the IHDR chunk says about the image. */
+export interface PngHeader {
+  width: number;
+  height: number;
+  bitDepth: number;
+  colourType: number;
+}
+
+const IHDR_LENGTH = 13;
+
+/**
+ * Reads the header from the first chunk, which the PNG specification requires to be a 13-byte
+ * IHDR; undefined when it is not. Its CRC is checked by the decoder, which refuses the file.
+ * Read here so that an image's size is known, and refused when too large, before any decoding.
+ */
+export function readPngHeader(png: Uint8Array): PngHeader | undefined {
+  if (png.length < SIGNATURE_LENGTH + 8 + IHDR_LENGTH + 4) return undefined;
+  const view = new DataView(png.buffer, png.byteOffset, png.byteLength);
+  const type = String.fromCharCode(png[12]!, png[13]!, png[14]!, png[15]!);
+  if (view.getUint32(SIGNATURE_LENGTH) !== IHDR_LENGTH || type !== 'IHDR') return undefined;
+  return { width: view.getUint32(16), height: view.getUint32(20), bitDepth: png[24]!, colourType: png[25]! };
+}

@@ -43,13 +43,16 @@ export async function classifyUpload(bytes: Uint8Array, deps: ClassifyDeps): Pro
     if (err.kind === 'too_large') throw Errors.imageTooLarge(err.width, err.height, deps.limits.maxPixels);
     throw Errors.invalidPng('the file is corrupt or truncated');
   }
-  const probabilities = await deps.classifier.classify(raw);
+  const classified = deps.classifier.classify(raw);
+  // Hashed while the inference worker runs, off the request's critical path.
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  const probabilities = await classified;
   const decision = decide(probabilities, deps.thresholds);
   const labels = deps.classifier.model.spec.labels;
   return {
     ...decision,
     label: decision.isLeak ? labels[1] : labels[0],
     probabilities,
-    image: { sha256: createHash('sha256').update(bytes).digest('hex'), width: raw.width, height: raw.height },
+    image: { sha256, width: raw.width, height: raw.height },
   };
 }

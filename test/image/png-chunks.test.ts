@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { deflateSync } from 'node:zlib';
 import { describe, it } from 'node:test';
 import { decodePng } from '../../src/image/decode-png.js';
-import { keepEssentialChunks } from '../../src/image/png-chunks.js';
+import { keepEssentialChunks, readPngHeader } from '../../src/image/png-chunks.js';
 import { pngChunk } from '../../src/synth/png-encode.js';
 import { patternPng } from '../helpers/images.js';
 
@@ -65,5 +65,29 @@ describe('keepEssentialChunks', () => {
     const grewMb = (process.memoryUsage().rss - rssBefore) / 2 ** 20;
     assert.deepEqual(decoded, await decodePng(clean, { maxPixels: 1_000_000 }));
     assert.ok(grewMb < 200, `inflating them would take 800 MiB; grew ${grewMb.toFixed(0)} MiB`);
+  });
+});
+
+describe('readPngHeader', () => {
+  it('reads size, bit depth and colour type from IHDR', () => {
+    assert.deepEqual(readPngHeader(patternPng(40, 30, 3)), { width: 40, height: 30, bitDepth: 8, colourType: 2 });
+    assert.deepEqual(readPngHeader(patternPng(7, 5, 3, { type: 'gray', depth: 16 })), { width: 7, height: 5, bitDepth: 16, colourType: 0 });
+  });
+
+  it('refuses a file whose first chunk is not a 13-byte IHDR', () => {
+    const png = patternPng(40, 30, 3);
+    const signature = png.subarray(0, 8);
+    assert.equal(readPngHeader(Buffer.concat([signature, pngChunk('tEXt', Buffer.from('a\0b')), png.subarray(8)])), undefined);
+    const long = Buffer.from(png);
+    long.writeUInt32BE(14, 8);
+    assert.equal(readPngHeader(long), undefined);
+    assert.equal(readPngHeader(png.subarray(0, 30)), undefined);
+  });
+
+  it('gives the size before decoding, so an image claiming 4 billion pixels is refused unread', async () => {
+    const png = Buffer.from(patternPng(40, 30, 3));
+    png.writeUInt32BE(65_536, 16);
+    png.writeUInt32BE(65_536, 20);
+    await assert.rejects(decodePng(png, { maxPixels: 40_000_000 }), { name: 'DecodeError', kind: 'too_large', width: 65_536, height: 65_536 });
   });
 });
