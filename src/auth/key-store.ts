@@ -32,6 +32,12 @@ export interface KeyStore {
 // lw_ + 10 hex digits of public prefix + _ + 43 base64url characters (32 random bytes).
 const KEY_FORMAT = /^lw_([0-9a-f]{10})_([A-Za-z0-9_-]{43})$/;
 
+/** A key's public prefix and secret part, or null when it is not a key (the secret may hold `_`). */
+export function parseKey(key: string): { prefix: string; secret: string } | null {
+  const m = KEY_FORMAT.exec(key);
+  return m ? { prefix: m[1]!, secret: m[2]! } : null;
+}
+
 const sha256 = (text: string) => createHash('sha256').update(text).digest();
 
 function toInfo(row: { id: number; name: string; scope: string; prefix: string; created_at: string; revoked_at: string | null }): ApiKeyInfo {
@@ -70,9 +76,9 @@ export function createKeyStore(store: Store): KeyStore {
       return { info: toInfo((rows as ApiKeyInfo[])[0]!), already: false };
     },
     async verify(presented) {
-      const m = KEY_FORMAT.exec(presented);
-      if (!m) return null;
-      const row = await db.selectFrom('api_keys').select([...columns, 'hash']).where('prefix', '=', m[1]!).executeTakeFirst();
+      const parsed = parseKey(presented);
+      if (!parsed) return null;
+      const row = await db.selectFrom('api_keys').select([...columns, 'hash']).where('prefix', '=', parsed.prefix).executeTakeFirst();
       if (!row) return null;
       const stored = Buffer.from(row.hash, 'hex');
       const given = sha256(presented);
