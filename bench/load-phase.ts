@@ -9,7 +9,7 @@ import { startServer } from './server-process.js';
 export interface LoadPhase {
   settings: Record<string, string>;
   /** The effective tuning of the server, defaults included. */
-  tuning: Pick<Config, 'maxBatch' | 'maxQueue' | 'maxQueueDelayMs' | 'inferenceWorkers' | 'inferenceThreads' | 'sqliteSynchronous'>;
+  tuning: Pick<Config, 'maxBatch' | 'maxQueue' | 'maxQueueDelayMs' | 'inferenceWorkers' | 'inferenceThreads' | 'inferenceSpinning' | 'inferenceNice' | 'sqliteSynchronous'>;
   cells: CellResult[];
   /** Server log lines at warn or above during the phase, by pino level. */
   serverLog: Record<string, number>;
@@ -32,8 +32,8 @@ export async function runLoadPhase(plan: BenchPlan, sets: ImageSet[], monitor: M
         cells.push(cell);
       }
     }
-    const { maxBatch, maxQueue, maxQueueDelayMs, inferenceWorkers, inferenceThreads, sqliteSynchronous } = server.config;
-    const tuning = { maxBatch, maxQueue, maxQueueDelayMs, inferenceWorkers, inferenceThreads, sqliteSynchronous };
+    const { maxBatch, maxQueue, maxQueueDelayMs, inferenceWorkers, inferenceThreads, inferenceSpinning, inferenceNice, sqliteSynchronous } = server.config;
+    const tuning = { maxBatch, maxQueue, maxQueueDelayMs, inferenceWorkers, inferenceThreads, inferenceSpinning, inferenceNice, sqliteSynchronous };
     return { settings: server.settings, tuning, cells, serverLog: server.logLevels() };
   } finally {
     await server.stop();

@@ -84,7 +84,7 @@ async function handle(msg: ToOrt): Promise<FromOrt | undefined> {
       const bytes = await readFile(msg.modelPath);
       const facts = readOnnxFacts(bytes);
       await session?.release();
-      session = await openOnnxSession(bytes, msg.threads);
+      session = await openOnnxSession(bytes, { intraOpThreads: msg.threads, spinning: msg.spinning });
       threads = msg.threads;
       const config = loadConfig({}, {});
       const fallbacks = specFallbacks(config);

@@ -1,8 +1,12 @@
+import type { Spinning } from '../src/inference/threads.js';
+
 /** Messages between the bench and its raw ONNX Runtime child (bench/ort-child.ts), over IPC. */
 
 export interface OrtRun {
   sessions: number;
   threads: number;
+  /** What idle intra-op threads did (irrelevant at 1 thread, which has no pool). */
+  spinning: Spinning;
   batch: number;
   runs: number;
   /** Median wall time of one `session.run` of the whole batch. */
@@ -20,7 +24,7 @@ export interface DecodeTiming {
 }
 
 export type ToOrt =
-  | { type: 'open'; modelPath: string; threads: number }
+  | { type: 'open'; modelPath: string; threads: number; spinning: Spinning }
   /** Runs the batch a few times untimed: first runs allocate and pick kernels. */
   | { type: 'warm'; batch: number; runs: number }
   | { type: 'run'; batch: number; seconds: number }
@@ -30,6 +34,6 @@ export type ToOrt =
 export type FromOrt =
   | { type: 'opened'; fixedBatch: number | null; input: string }
   | { type: 'warmed' }
-  | { type: 'ran'; run: Omit<OrtRun, 'sessions'> }
+  | { type: 'ran'; run: Omit<OrtRun, 'sessions' | 'spinning'> }
   | { type: 'decoded'; timings: DecodeTiming[] }
   | { type: 'error'; message: string };

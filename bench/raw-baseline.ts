@@ -1,13 +1,14 @@
 import { IpcChild } from './ipc-child.js';
 import type { DecodeTiming, FromOrt, OrtRun, ToOrt } from './ort-protocol.js';
 import type { BenchPlan } from './plan.js';
+import { SPINNING, type Spinning } from '../src/inference/threads.js';
 
 /** Phase 1: ONNX Runtime alone (no server), and the service's decode + preprocess. */
 export interface RawResult {
   runs: OrtRun[];
-  /** The configuration with the most images per second, any batch size, sessions or threads. */
+  /** The configuration with the most images per second, any batch size, sessions, threads or spinning. */
   best: OrtRun;
-  /** Batch 1 at its fastest thread count (one session): the floor of a lone request's latency. */
+  /** Batch 1 at its fastest thread count and spinning (one session): the floor of a lone request's latency. */
   batch1: OrtRun;
   decode: DecodeTiming[];
   input: string;
@@ -18,13 +19,14 @@ const WARM_RUNS = 3;
 const DECODE_SIZES = [[224, 224], [640, 480]] as const;
 
 /** Runs the same batch in every child at once (after all have warmed up) and adds their rates. */
-async function lockstep(children: OrtChild[], batch: number, seconds: number): Promise<OrtRun> {
+async function lockstep(children: OrtChild[], spinning: Spinning, batch: number, seconds: number): Promise<OrtRun> {
   await Promise.all(children.map((c) => c.request({ type: 'warm', batch, runs: WARM_RUNS }, 'warmed')));
   const ran = await Promise.all(children.map((c) => c.request({ type: 'run', batch, seconds }, 'ran')));
   const runs = ran.map((r) => r.run);
   return {
     sessions: children.length,
     threads: runs[0]!.threads,
+    spinning,
     batch,
     runs: runs.reduce((n, r) => n + r.runs, 0),
     msPerBatch: runs.reduce((s, r) => s + r.msPerBatch, 0) / runs.length,
@@ -33,15 +35,15 @@ async function lockstep(children: OrtChild[], batch: number, seconds: number): P
 }
 
 /** Opens a session of `threads` in each child, then times every batch size of the plan. */
-async function measureSessions(plan: BenchPlan, children: OrtChild[], threads: number, log: (line: string) => void) {
-  const opened = await Promise.all(children.map((c) => c.request({ type: 'open', modelPath: plan.modelPath, threads }, 'opened')));
+async function measureSessions(plan: BenchPlan, children: OrtChild[], threads: number, spinning: Spinning, log: (line: string) => void) {
+  const opened = await Promise.all(children.map((c) => c.request({ type: 'open', modelPath: plan.modelPath, threads, spinning }, 'opened')));
   const { fixedBatch, input } = opened[0]!;
   const runs: OrtRun[] = [];
   for (const batch of plan.raw.batches) {
     // A model with a fixed batch dimension runs only that size.
     if (fixedBatch !== null && batch !== fixedBatch) continue;
-    const run = await lockstep(children, batch, plan.raw.seconds);
-    log(`  raw ORT ${children.length} session(s) × ${threads} thread(s), batch ${batch}: ${run.msPerBatch.toFixed(1)} ms/batch, ${run.imgPerSec.toFixed(1)} img/s`);
+    const run = await lockstep(children, spinning, batch, plan.raw.seconds);
+    log(`  raw ORT ${children.length} session(s) × ${threads} thread(s)${threads > 1 ? ` (spinning ${spinning})` : ''}, batch ${batch}: ${run.msPerBatch.toFixed(1)} ms/batch, ${run.imgPerSec.toFixed(1)} img/s`);
     runs.push(run);
   }
   return { runs, input };
@@ -55,13 +57,16 @@ export async function measureRaw(plan: BenchPlan, log: (line: string) => void): 
     const runs: OrtRun[] = [];
     let input = '';
     for (const threads of plan.raw.threads) {
-      const measured = await measureSessions(plan, [first], threads, log);
-      runs.push(...measured.runs);
-      input = measured.input;
+      // One thread has no pool to spin: every spinning policy is the same session.
+      for (const spinning of threads > 1 ? SPINNING : (['off'] as const)) {
+        const measured = await measureSessions(plan, [first], threads, spinning, log);
+        runs.push(...measured.runs);
+        input = measured.input;
+      }
     }
     const { timings: decode } = await first.request({ type: 'decode', iterations: plan.raw.decodeIterations, sizes: DECODE_SIZES }, 'decoded');
     for (const d of decode) log(`  decode + preprocess ${d.width}x${d.height}: ${d.decodeMs.toFixed(2)} + ${d.preprocessMs.toFixed(2)} ms`);
-    if (children.length > 1) runs.push(...(await measureSessions(plan, children, 1, log)).runs);
+    if (children.length > 1) runs.push(...(await measureSessions(plan, children, 1, 'off', log)).runs);
     if (runs.length === 0) throw new Error('raw ORT: no batch size of the plan fits the model');
     const best = runs.reduce((a, b) => (b.imgPerSec > a.imgPerSec ? b : a));
     const singles = runs.filter((r) => r.sessions === 1);

@@ -42,12 +42,13 @@ export function formatReport(r: BenchResults): string {
   for (const w of r.warnings) out.push(`WARNING: ${w}`);
 
   out.push('', '1. Raw ONNX Runtime (no server), median ms per batch');
-  out.push(table(['sessions × threads', 'batch', 'ms/batch', 'img/s', 'runs'], r.raw.runs.map((x) => [`${x.sessions} × ${x.threads}`, x.batch, f(x.msPerBatch), f(x.imgPerSec), x.runs])));
-  out.push(`best: ${f(r.raw.best.imgPerSec)} img/s (${r.raw.best.sessions} × ${r.raw.best.threads}, batch ${r.raw.best.batch}); batch 1: ${f(r.raw.batch1.msPerBatch)} ms at ${r.raw.batch1.threads} thread(s)`);
+  out.push(table(['sessions × threads', 'spinning', 'batch', 'ms/batch', 'img/s', 'runs'], r.raw.runs.map((x) => [`${x.sessions} × ${x.threads}`, x.threads > 1 ? x.spinning : '-', x.batch, f(x.msPerBatch), f(x.imgPerSec), x.runs])));
+  out.push(`best: ${f(r.raw.best.imgPerSec)} img/s (${r.raw.best.sessions} × ${r.raw.best.threads}, batch ${r.raw.best.batch}); batch 1: ${f(r.raw.batch1.msPerBatch)} ms at ${r.raw.batch1.threads} thread(s), spinning ${r.raw.batch1.spinning}`);
   out.push(table(['image', 'decode ms', 'preprocess ms', 'total ms'], r.raw.decode.map((d) => [`${d.width}x${d.height}`, f(d.decodeMs, 2), f(d.preprocessMs, 2), f(d.totalMs, 2)])));
 
   const t = r.load.tuning;
   out.push('', `2. HTTP load, service defaults: MAX_BATCH=${t.maxBatch} INFERENCE_WORKERS=${t.inferenceWorkers} INFERENCE_THREADS=${t.inferenceThreads} ` +
+    `INFERENCE_SPINNING=${t.inferenceSpinning} INFERENCE_NICE=${t.inferenceNice} ` +
     `MAX_QUEUE_DELAY_MS=${t.maxQueueDelayMs} MAX_QUEUE=${t.maxQueue} SQLITE_SYNCHRONOUS=${t.sqliteSynchronous}; ${r.plan.warmupSeconds} s warm-up per cell`);
   out.push(loadTable(r.load.cells, r.raw.best.imgPerSec));
   out.push(`ratio: img/s ÷ raw ORT best; hz: GET /healthz ms; batch, batch ms: mean images per inference run and its mean time (preprocess + ORT, in the worker); busy: share of the window the workers ran batches; cpu: cores used by the server / by the load generator`);
@@ -63,10 +64,11 @@ export function formatReport(r: BenchResults): string {
     out.push('c1 cpu ms/img: server CPU time per image at concurrency 1 (inference, the rest of the path, and any idle spinning)');
     for (const st of r.sweep.steps) out.push(`${st.question}: ${st.winner}`);
     const w = r.sweep.winner.setting;
-    out.push(`WINNER: MAX_BATCH=${w.MAX_BATCH} INFERENCE_WORKERS=${w.INFERENCE_WORKERS} INFERENCE_THREADS=${w.INFERENCE_THREADS} MAX_QUEUE_DELAY_MS=${w.MAX_QUEUE_DELAY_MS}`);
+    out.push(`WINNER: ${Object.entries(w).map(([k, v]) => `${k}=${v}`).join(' ')}`);
     const t = r.load.tuning;
     const current = r.sweep.rows.find((x) => x.setting.MAX_BATCH === t.maxBatch && x.setting.INFERENCE_WORKERS === t.inferenceWorkers &&
-      x.setting.INFERENCE_THREADS === t.inferenceThreads && x.setting.MAX_QUEUE_DELAY_MS === t.maxQueueDelayMs);
+      x.setting.INFERENCE_THREADS === t.inferenceThreads && x.setting.MAX_QUEUE_DELAY_MS === t.maxQueueDelayMs &&
+      x.setting.INFERENCE_SPINNING === t.inferenceSpinning && x.setting.INFERENCE_NICE === t.inferenceNice);
     if (current && current !== r.sweep.winner) {
       const win = r.sweep.winner;
       out.push(`vs the current defaults (${current.name}): c16 ${f(current.saturated.throughput)} → ${f(win.saturated.throughput)} img/s, ` +

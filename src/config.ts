@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import Type, { type Static, type TSchema } from 'typebox';
 import Value from 'typebox/value';
+import { SPINNING } from './inference/threads.js';
 
 /**
  * Every option of the service, declared once: its type, default, env var, CLI flag and help.
@@ -29,6 +30,8 @@ export const OPTIONS = {
   maxQueueDelayMs: option('MAX_QUEUE_DELAY_MS', '--max-queue-delay-ms', Type.Integer({ minimum: 0, maximum: 10_000, default: 0, description: 'How long a partial batch may wait for more images while a worker is idle' })),
   inferenceWorkers: option('INFERENCE_WORKERS', '--inference-workers', Type.Integer({ minimum: 1, maximum: 64, default: 1, description: 'Inference worker threads, each with its own ONNX Runtime session' })),
   inferenceThreads: option('INFERENCE_THREADS', '--inference-threads', Type.Integer({ minimum: 1, maximum: 256, default: availableParallelism(), description: 'ONNX Runtime intra-op threads per worker; defaults to the number of cores' })),
+  inferenceSpinning: option('INFERENCE_SPINNING', '--inference-spinning', Type.Union([Type.Literal(SPINNING[0]), Type.Literal(SPINNING[1]), Type.Literal(SPINNING[2])], { default: 'during-runs', description: 'What idle ONNX Runtime threads do: spin only during a run (during-runs), never (off), or between runs too (always, ONNX Runtime\'s default)' })),
+  inferenceNice: option('INFERENCE_NICE', '--inference-nice', Type.Integer({ minimum: 0, maximum: 19, default: 0, description: 'Nice value of the inference threads (Linux): above 0 they yield the CPU to HTTP, decoding and history writes, which shortens probe latency under full load but lets a flood of rejected requests starve inference (see README, Performance)' })),
   databasePoolSize: option('DATABASE_POOL_SIZE', '--database-pool-size', Type.Integer({ minimum: 1, maximum: 1000, default: 10, description: 'PostgreSQL: most connections each process opens' })),
   databaseStartupWaitS: option('DATABASE_STARTUP_WAIT_S', '--database-startup-wait-s', Type.Integer({ minimum: 0, maximum: 3600, default: 30, description: 'PostgreSQL: how long start-up retries an unreachable server before giving up' })),
   historyRetentionDays: option('HISTORY_RETENTION_DAYS', '--history-retention-days', Type.Integer({ minimum: 0, maximum: 36_500, default: 0, description: 'Delete records older than this many days, in small batches; 0 keeps everything' })),

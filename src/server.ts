@@ -20,6 +20,8 @@ export function classifierOptions(config: Config) {
     fallbacks: specFallbacks(config),
     workers: config.inferenceWorkers,
     intraOpThreads: config.inferenceThreads,
+    spinning: config.inferenceSpinning,
+    nice: config.inferenceNice,
     maxBatch: config.maxBatch,
     maxQueueDelayMs: config.maxQueueDelayMs,
   };

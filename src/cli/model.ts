@@ -7,7 +7,7 @@ import { oneLine } from './one-line.js';
 export async function runModel(config: Config): Promise<void> {
   let model;
   try {
-    model = await loadModel(config.modelPath, specFallbacks(config), 1);
+    model = await loadModel(config.modelPath, specFallbacks(config), { intraOpThreads: 1, spinning: 'off' });
   } catch (err) {
     fail(oneLine(err, config));
   }

@@ -3,6 +3,7 @@ import type { Worker } from 'node:worker_threads';
 import { startModuleWorker } from '../workers/module-worker.js';
 import type { RawImage } from '../preprocess/types.js';
 import type { SpecFallbacks } from './model-spec.js';
+import type { Spinning } from './threads.js';
 import type { FromWorker, ModelIdentity, ToWorker, WorkerInit } from './protocol.js';
 
 /** Classifies decoded images; the rest of the service depends on this, not on ONNX Runtime. */
@@ -33,6 +34,10 @@ export interface ClassifierOptions {
   fallbacks: SpecFallbacks;
   workers: number;
   intraOpThreads: number;
+  /** What idle ONNX Runtime threads do; 'during-runs' unless set. */
+  spinning?: Spinning;
+  /** Nice value of the inference threads (Linux): above 0, HTTP, decoding and SQLite go first. 0 unless set. */
+  nice?: number;
   maxBatch: number;
   /** How long a partial batch may wait for more images while a worker is idle; 0 never waits. */
   maxQueueDelayMs?: number;
@@ -102,7 +107,12 @@ function inferenceStackMb(): number {
 }
 
 export async function startClassifier(options: ClassifierOptions): Promise<Classifier> {
-  const init: WorkerInit = { modelPath: options.modelPath, fallbacks: options.fallbacks, intraOpThreads: options.intraOpThreads };
+  const init: WorkerInit = {
+    modelPath: options.modelPath,
+    fallbacks: options.fallbacks,
+    threads: { intraOpThreads: options.intraOpThreads, spinning: options.spinning ?? 'during-runs' },
+    nice: options.nice ?? 0,
+  };
   const started = await Promise.allSettled(Array.from({ length: options.workers }, () => spawn(init)));
   const failure = started.find((s) => s.status === 'rejected');
   if (failure) {

@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { readOnnxFacts } from './onnx-proto.js';
 import { type ModelSpec, ModelSpecError, type SpecFallbacks, resolveModelSpec } from './model-spec.js';
 import { type OnnxSession, openOnnxSession } from './onnx-runtime.js';
+import type { SessionThreads } from './threads.js';
 
 export interface LoadedModel {
   path: string;
@@ -31,14 +32,14 @@ async function readModelFile(path: string): Promise<Buffer> {
   }
 }
 
-export async function loadModel(modelPath: string, fallbacks: SpecFallbacks, intraOpThreads: number): Promise<LoadedModel> {
+export async function loadModel(modelPath: string, fallbacks: SpecFallbacks, threads: SessionThreads): Promise<LoadedModel> {
   const path = resolve(modelPath);
   const bytes = await readModelFile(path);
   let facts;
   let session: OnnxSession;
   try {
     facts = readOnnxFacts(bytes);
-    session = await openOnnxSession(bytes, intraOpThreads);
+    session = await openOnnxSession(bytes, threads);
   } catch (err) {
     const detail = err instanceof Error ? err.message.split('\n')[0] : String(err);
     throw new ModelLoadError(`cannot load model ${path}: not a valid ONNX model (${detail}). ${FIX}`);

@@ -1,5 +1,6 @@
 import * as ort from 'onnxruntime-node';
 import type { IoMeta } from './model-spec.js';
+import type { SessionThreads } from './threads.js';
 
 /** The only module that imports ONNX Runtime. */
 export interface OnnxSession {
@@ -13,15 +14,20 @@ export interface OnnxSession {
 const toIoMeta = (m: ort.InferenceSession.ValueMetadata): IoMeta =>
   m.isTensor ? { name: m.name, isTensor: true, type: m.type, shape: m.shape } : { name: m.name, isTensor: false };
 
-export async function openOnnxSession(model: Uint8Array, intraOpThreads: number): Promise<OnnxSession> {
+export async function openOnnxSession(model: Uint8Array, threads: SessionThreads): Promise<OnnxSession> {
+  const spin = threads.spinning === 'off' ? '0' : '1';
   const session = await ort.InferenceSession.create(model, {
     executionProviders: ['cpu'],
-    intraOpNumThreads: intraOpThreads,
+    intraOpNumThreads: threads.intraOpThreads,
     interOpNumThreads: 1,
     graphOptimizationLevel: 'all',
-    // Idle intra-op threads would otherwise spin between runs, taking the cores that HTTP,
-    // decoding and SQLite need (measured: 16 ms of CPU per run at 2 threads with spinning, 0.5 ms without).
-    extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
+    extra: {
+      session: {
+        intra_op: { allow_spinning: spin },
+        inter_op: { allow_spinning: spin },
+        force_spinning_stop: threads.spinning === 'during-runs' ? '1' : '0',
+      },
+    },
   });
   return {
     inputs: session.inputMetadata.map(toIoMeta),

@@ -1,11 +1,14 @@
 import type { RawImage } from '../preprocess/types.js';
 import type { ModelSpec, SpecFallbacks } from './model-spec.js';
+import type { SessionThreads } from './threads.js';
 
 /** Messages between the classifier (main thread) and its inference workers. */
 export interface WorkerInit {
   modelPath: string;
   fallbacks: SpecFallbacks;
-  intraOpThreads: number;
+  threads: SessionThreads;
+  /** Nice value for the worker thread and the ONNX Runtime threads it creates (Linux); 0 leaves it. */
+  nice: number;
 }
 
 export interface ModelIdentity {

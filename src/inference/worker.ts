@@ -1,3 +1,5 @@
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import { preprocess, sampleLength } from '../preprocess/index.js';
@@ -47,11 +49,28 @@ async function runBatch(model: LoadedModel, msg: Extract<ToWorker, { type: 'run'
   post({ type: 'result', batch: msg.batch, results, runMs: performance.now() - started });
 }
 
+/**
+ * Lowers this thread's priority (Linux nice values are per thread, and threads inherit them, so
+ * the ONNX Runtime threads that the session creates below get it too). Inference then takes
+ * whatever CPU the event loop, decoding and history writes leave: a probe or an upload is not
+ * queued behind a batch. Best effort: elsewhere, or if refused, the thread keeps its priority.
+ */
+function lowerPriority(nice: number): void {
+  if (nice === 0 || process.platform !== 'linux') return;
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isInteger(tid) && tid > 0) setPriority(tid, nice);
+  } catch {
+    // No /proc, or not permitted: inference runs at normal priority, as it would elsewhere.
+  }
+}
+
 async function main(): Promise<void> {
   const init = workerData as WorkerInit;
+  lowerPriority(init.nice);
   let model: LoadedModel;
   try {
-    model = await loadModel(init.modelPath, init.fallbacks, init.intraOpThreads);
+    model = await loadModel(init.modelPath, init.fallbacks, init.threads);
   } catch (err) {
     post({ type: 'failed', message: errorMessage(err) });
     return;

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
+import { getPriority } from 'node:os';
 import { describe, it } from 'node:test';
 import { type ClassifierOptions, InferenceError, startClassifier } from '../../src/inference/classifier.js';
+import { SPINNING } from '../../src/inference/threads.js';
 import type { RawImage } from '../../src/preprocess/types.js';
 import { DEFAULT_MODEL, fixtureModel } from '../helpers/paths.js';
 
@@ -45,6 +47,34 @@ describe('classifier', () => {
     assert.equal(classifier.model.spec.source.labels, 'config');
     const p = await classifier.classify(solid(640, 480, [255, 0, 0]));
     assert.ok(p[1] > 0.5);
+  });
+
+  it('gives the same probabilities with 2 threads under every spinning policy as with 1 thread', async (t) => {
+    const images = Array.from({ length: 6 }, (_, i) => solid(24 + i, 20, [(i * 41) % 256, (i * 97) % 256, (i * 13) % 256]));
+    const single = await startClassifier(options('tiny-logits2.onnx'));
+    t.after(() => single.close());
+    const want = await Promise.all(images.map((image) => single.classify(image)));
+    for (const spinning of SPINNING) {
+      const classifier = await startClassifier(options('tiny-logits2.onnx', { intraOpThreads: 2, spinning }));
+      t.after(() => classifier.close());
+      const got = await Promise.all(images.map((image) => classifier.classify(image)));
+      got.forEach((p, i) => assert.ok(Math.abs(p[1] - want[i]![1]) < 1e-6, `${spinning}, image ${i}: ${p[1]} vs ${want[i]![1]}`));
+    }
+  });
+
+  it('runs the worker and the ONNX Runtime threads it creates at the configured nice value (Linux)', { skip: process.platform !== 'linux' }, async (t) => {
+    const niceOf = () => readdirSync('/proc/self/task').map((tid) => {
+      // Field 19 of stat is the nice value; the command name (field 2) may hold spaces, so count after its ')'.
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+    });
+    const before = niceOf().filter((n) => n === 7).length;
+    const classifier = await startClassifier(options('tiny-logits2.onnx', { intraOpThreads: 2, nice: 7 }));
+    t.after(() => classifier.close());
+    await classifier.classify(RED);
+    // The worker thread runs the session and one intra-op pool thread helps it: both at 7.
+    assert.ok(niceOf().filter((n) => n === 7).length - before >= 2, `threads' nice values: ${niceOf().join(' ')}`);
+    assert.equal(getPriority(), 0, 'the event loop keeps its priority');
   });
 
   it('batches concurrent requests and gives each the result it would get alone', async (t) => {
