@@ -17,7 +17,7 @@
  *
  * Where this file asserts a status that RELIABILITY.md words differently, the case says why
  * (`debatable`): README's documented contract wins. `bug` marks a known defect: that part of the
- * case runs as a `todo` (reported, not failing) until it is fixed (BUGS below).
+ * case runs as a `todo` (reported, not failing) until it is fixed (see bugId below).
  *
  * Fixed while writing this suite, and held here: a history `limit` of ±Infinity or past 2^53
  * answered 200 and then broke the stream (src/http/history-query.ts); REQUEST_TIMEOUT_MS below
@@ -57,10 +57,12 @@ const ENV = {
   INFERENCE_THREADS: '1',
 };
 
-/** Known defects, referenced by the cases they affect; each runs as a `todo` until it is fixed (see the report). */
-const BUGS = {
-  chunkedBodyCap: 'chunked-body-cap: without Content-Length, MAX_UPLOAD_BYTES bounds each file part but not the body: a chunked body over it (preamble) gets 200',
-} as const;
+/*
+ * Known defects: a case that meets one carries `bug: 'id: what goes wrong'` and runs as a `todo`
+ * until it is fixed (see the report). None is open. Fixed since: chunked-body-cap (a chunked body
+ * over MAX_UPLOAD_BYTES through its multipart preamble got 200; src/http/read-upload.ts now caps
+ * the whole body).
+ */
 const bugId = (bug: string) => bug.slice(0, bug.indexOf(':'));
 
 // ---------------------------------------------------------------------------------------------
@@ -606,7 +608,7 @@ const SOCKET_CASES: SocketCase[] = [
     write: send(chunked(predictForm(Buffer.concat([validPng(), Buffer.alloc(MAX_UPLOAD_BYTES + 1024)])).payload, 16 * 1024)),
   },
   {
-    ref: '#25', name: 'a chunked body over MAX_UPLOAD_BYTES through its preamble (the file is small)', expect: [413], code: 'upload_too_large', bug: BUGS.chunkedBodyCap,
+    ref: '#25', name: 'a chunked body over MAX_UPLOAD_BYTES through its preamble (the file is small)', expect: [413], code: 'upload_too_large',
     write: send(chunked(Buffer.concat([Buffer.alloc(MAX_UPLOAD_BYTES + 1024, 0x20), Buffer.from('\r\n'), FORM]), 16 * 1024)),
   },
   {
