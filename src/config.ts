@@ -120,6 +120,9 @@ function configTriple(config: Config, key: 'mean' | 'std'): readonly [number, nu
   return parseTriple(key, config[key]);
 }
 
+/** A comma-separated option's items, trimmed, empty ones dropped. */
+const commaList = (value: string): string[] => value.split(',').map((item) => item.trim()).filter(Boolean);
+
 /** Fastify's trustProxy from TRUST_PROXY: false, true, a hop count, or addresses. */
 export function trustProxySetting(config: Config): boolean | string[] | ((address: string, hop: number) => boolean) {
   const v = config.trustProxy.trim();
@@ -129,7 +132,7 @@ export function trustProxySetting(config: Config): boolean | string[] | ((addres
     const hops = Number(v);
     return (_address, hop) => hop < hops;
   }
-  return v.split(',').map((a) => a.trim()).filter(Boolean);
+  return commaList(v);
 }
 
 /** Allowed CORS origins from CORS_ORIGINS: false (CORS off), true (any origin) or a list. */
@@ -137,7 +140,7 @@ export function corsOrigins(config: Config): boolean | string[] {
   const v = config.corsOrigins.trim();
   if (v === '') return false;
   if (v === '*') return true;
-  return v.split(',').map((o) => o.trim()).filter(Boolean);
+  return commaList(v);
 }
 
 /** Labels and normalization for a model whose metadata lacks them. */

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import { type Config, specFallbacks } from './config.js';
 import { type Classifier, startClassifier } from './inference/classifier.js';
-import { openStore, parseDatabaseUrl, redactDatabaseUrl } from './store/dialect.js';
+import { type Store, type StoreOptions, openStore, parseDatabaseUrl, redactDatabaseUrl } from './store/dialect.js';
 import { type HistoryStore, createHistoryStore } from './store/history-store.js';
 import { migrateToLatest } from './store/migrations.js';
 import { startRetention } from './store/retention.js';
@@ -33,13 +33,28 @@ export interface Stores {
   keys: KeyStore;
 }
 
-export async function openStores(config: Config, log?: (err: Error) => void): Promise<Stores> {
-  const store = await openStore(parseDatabaseUrl(config.databaseUrl), {
+/** The store DATABASE_URL names, opened with the configured settings (`options` overrides them). */
+export function openConfiguredStore(config: Config, options: Partial<StoreOptions> = {}): Promise<Store> {
+  return openStore(parseDatabaseUrl(config.databaseUrl), {
     synchronous: config.sqliteSynchronous,
     poolSize: config.databasePoolSize,
     startupWaitMs: config.databaseStartupWaitS * 1000,
-    ...(log ? { onBackgroundError: log } : {}),
+    ...options,
   });
+}
+
+/** Applies pending migrations on one short-lived connection; resolves to the names applied. */
+export async function migrateDatabase(config: Config): Promise<string[]> {
+  const store = await openConfiguredStore(config, { poolSize: 1 });
+  try {
+    return await migrateToLatest(store.db);
+  } finally {
+    await store.close();
+  }
+}
+
+export async function openStores(config: Config, log?: (err: Error) => void): Promise<Stores> {
+  const store = await openConfiguredStore(config, log ? { onBackgroundError: log } : {});
   try {
     await migrateToLatest(store.db);
   } catch (err) {

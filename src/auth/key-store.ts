@@ -65,8 +65,8 @@ export function createKeyStore(store: Store): KeyStore {
     async revoke(idOrPrefix) {
       // Ids are short; a 10-digit string is a prefix that happens to be all digits.
       const byId = /^\d{1,9}$/.test(idOrPrefix);
-      const match = byId ? db.selectFrom('api_keys').select(columns).where('id', '=', Number(idOrPrefix))
-        : db.selectFrom('api_keys').select(columns).where('prefix', '=', idOrPrefix.replace(/^lw_/, '').slice(0, 10));
+      const keys = db.selectFrom('api_keys').select(columns);
+      const match = byId ? keys.where('id', '=', Number(idOrPrefix)) : keys.where('prefix', '=', idOrPrefix.replace(/^lw_/, '').slice(0, 10));
       const found = await match.executeTakeFirst();
       if (!found) return null;
       if (found.revoked_at !== null) return { info: toInfo(found), already: true };

@@ -1,8 +1,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import type { Config } from '../config.js';
-import { openStore, parseDatabaseUrl } from '../store/dialect.js';
-import { migrateToLatest } from '../store/migrations.js';
+import { migrateDatabase } from '../server.js';
 
 const RESTART_DELAY_MS = 1_000;
 
@@ -14,12 +13,7 @@ const RESTART_DELAY_MS = 1_000;
 export async function runPrimary(config: Config, graceMs: number): Promise<void> {
   // Migrate once, here, before any worker starts: SQLite has no migration lock, so workers racing
   // through the same migration would fail.
-  const store = await openStore(parseDatabaseUrl(config.databaseUrl), { synchronous: config.sqliteSynchronous, poolSize: 1, startupWaitMs: config.databaseStartupWaitS * 1000 });
-  try {
-    await migrateToLatest(store.db);
-  } finally {
-    await store.close();
-  }
+  await migrateDatabase(config);
   const env: Record<string, string> = {};
   if (process.env.INFERENCE_THREADS === undefined) {
     env.INFERENCE_THREADS = String(Math.max(1, Math.floor(availableParallelism() / config.workers)));

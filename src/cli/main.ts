@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import { HISTORY_FORMATS } from '../http/history-query.js';
 import { runMigrate } from './db.js';
 import { runExport, runImport } from './history.js';
+import { SCOPES } from '../auth/key-store.js';
 import { runKeysCreate, runKeysList, runKeysRevoke } from './keys.js';
 import { DB_OPTIONS, MODEL_OPTIONS, PREDICT_OPTIONS, SERVE_OPTIONS, addConfigOptions, configFromCli } from './options.js';
 import { runModel } from './model.js';
@@ -78,7 +79,7 @@ addConfigOptions(
     .command('create')
     .description('Create a key and print it once (only its hash is stored)')
     .requiredOption('--name <name>', 'who or what uses it, e.g. "line-3 gateway"')
-    .addOption(new Option('--scope <scope>', 'predict: POST /predict; read: history, sensors, metrics; admin: all').choices(['predict', 'read', 'admin']).makeOptionMandatory()),
+    .addOption(new Option('--scope <scope>', 'predict: POST /predict; read: history, sensors, metrics; admin: all').choices(SCOPES).makeOptionMandatory()),
   DB_OPTIONS,
 ).action((opts: Record<string, unknown>) => runKeysCreate(configFromCli(opts), String(opts.name), String(opts.scope)));
 addConfigOptions(keys.command('list').description('List keys (never their secrets)'), DB_OPTIONS)

@@ -34,10 +34,10 @@ export interface ClassifierOptions {
   fallbacks: SpecFallbacks;
   workers: number;
   intraOpThreads: number;
-  /** What idle ONNX Runtime threads do; 'during-runs' unless set. */
-  spinning?: Spinning;
-  /** Nice value of the inference threads (Linux): above 0, HTTP, decoding and SQLite go first. 0 unless set. */
-  nice?: number;
+  /** What idle ONNX Runtime threads do. */
+  spinning: Spinning;
+  /** Nice value of the inference threads (Linux): above 0, HTTP, decoding and SQLite go first. */
+  nice: number;
   maxBatch: number;
   /** How long a partial batch may wait for more images while a worker is idle; 0 never waits. */
   maxQueueDelayMs?: number;
@@ -110,8 +110,8 @@ export async function startClassifier(options: ClassifierOptions): Promise<Class
   const init: WorkerInit = {
     modelPath: options.modelPath,
     fallbacks: options.fallbacks,
-    threads: { intraOpThreads: options.intraOpThreads, spinning: options.spinning ?? 'during-runs' },
-    nice: options.nice ?? 0,
+    threads: { intraOpThreads: options.intraOpThreads, spinning: options.spinning },
+    nice: options.nice,
   };
   const started = await Promise.allSettled(Array.from({ length: options.workers }, () => spawn(init)));
   const failure = started.find((s) => s.status === 'rejected');

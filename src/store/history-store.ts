@@ -96,7 +96,12 @@ const compiled = (q: { compile(): { sql: string; parameters: readonly unknown[] 
   return { sql: text, parameters };
 };
 
-/** The running totals' upsert, the same on both dialects (`excluded` is the row that conflicted). */
+/**
+ * A sensor's running totals: the insert, a totals row made from one predictions row, and the
+ * upsert; the same on both dialects (`excluded` is the row that conflicted).
+ */
+const STATS_INSERT = 'insert into sensor_stats (sensor_id, prediction, severity, count, first_seen, last_seen, last_id)';
+const STATS_OF_ROW = 'select sensor_id, prediction, severity, 1, timestamp, timestamp, id';
 const STATS_ON_CONFLICT = `on conflict (sensor_id, prediction, severity) do update set
   count = sensor_stats.count + 1,
   first_seen = case when excluded.first_seen < sensor_stats.first_seen then excluded.first_seen else sensor_stats.first_seen end,
@@ -121,7 +126,7 @@ export function createHistoryStore(store: Store): HistoryStore {
 
   // The sensor's running totals, in the same transaction as the insert.
   const bumpSensorStats = (p: NewPrediction & { uid: string }): WriteQuery =>
-    sql`insert into sensor_stats (sensor_id, prediction, severity, count, first_seen, last_seen, last_id)
+    sql`${sql.raw(STATS_INSERT)}
       values (${p.sensor_id}, ${p.prediction}, ${p.severity}, 1, ${p.timestamp}, ${p.timestamp}, (select id from predictions where uid = ${p.uid}))
       ${sql.raw(STATS_ON_CONFLICT)}`.compile(db);
 
@@ -166,13 +171,11 @@ export function createHistoryStore(store: Store): HistoryStore {
         ? fresh.map((r) => {
           const { sql: insert, parameters } = db.insertInto('predictions').values(r).onConflict((oc) => oc.column('uid').doNothing())
             .returning(['id', 'sensor_id', 'prediction', 'severity', 'timestamp']).compile();
-          const text = `with ins as (${insert}) insert into sensor_stats (sensor_id, prediction, severity, count, first_seen, last_seen, last_id)
-            select sensor_id, prediction, severity, 1, timestamp, timestamp, id from ins ${STATS_ON_CONFLICT} returning 1`;
+          const text = `with ins as (${insert}) ${STATS_INSERT} ${STATS_OF_ROW} from ins ${STATS_ON_CONFLICT} returning 1`;
           return { sql: text, parameters };
         })
         : fresh.flatMap((r) => [compiled(insertRecord(r, true)),
-          sql`insert into sensor_stats (sensor_id, prediction, severity, count, first_seen, last_seen, last_id)
-            select sensor_id, prediction, severity, 1, timestamp, timestamp, id from predictions where uid = ${r.uid} and changes() = 1
+          sql`${sql.raw(STATS_INSERT)} ${sql.raw(STATS_OF_ROW)} from predictions where uid = ${r.uid} and changes() = 1
             ${sql.raw(STATS_ON_CONFLICT)} returning 1`.compile(db)]);
       const results = await store.writeBatch(queries);
       // One totals row per record inserted.

@@ -15,7 +15,7 @@ const expected = JSON.parse(readFileSync(fixtureModel('expected.json'), 'utf8'))
 
 const FALLBACKS = { labels: ['Normal', 'Leak'] as const, mean: [0.485, 0.456, 0.406] as const, std: [0.229, 0.224, 0.225] as const };
 const options = (model: string, extra: Partial<ClassifierOptions> = {}): ClassifierOptions => ({
-  modelPath: fixtureModel(model), fallbacks: FALLBACKS, workers: 1, intraOpThreads: 1, maxBatch: 4, ...extra,
+  modelPath: fixtureModel(model), fallbacks: FALLBACKS, workers: 1, intraOpThreads: 1, spinning: 'during-runs', nice: 0, maxBatch: 4, ...extra,
 });
 
 function solid(width: number, height: number, rgb: [number, number, number]): RawImage {
