@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { get } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -9,6 +8,7 @@ import { type StoreLocation, openStore, parseDatabaseUrl } from '../src/store/di
 import { migrateToLatest } from '../src/store/migrations.js';
 import { startPostgres } from '../test/helpers/postgres.js';
 import { ROOT } from './plan.js';
+import { vmRssKb } from './proc.js';
 import { startServer } from './server-process.js';
 import { round, summarize } from './stats.js';
 
@@ -60,10 +60,7 @@ async function fill(location: StoreLocation): Promise<void> {
   await store.close();
 }
 
-function rssMb(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : Number.NaN;
-}
+const rssMb = (pid: number): number => (vmRssKb(pid) ?? Number.NaN) / 1024;
 
 /** GETs a URL, reading and dropping the body; counts records by their separators. */
 function fetchCounting(url: string, accept?: string): Promise<{ status: number; bytes: number; records: number; ms: number; link: string | undefined }> {

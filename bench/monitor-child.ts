@@ -3,6 +3,7 @@ import { Agent, request } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FromMonitor, MonitorSamples, ToMonitor } from './monitor-protocol.js';
+import { vmRssKb } from './proc.js';
 
 /*
  * Watches the server from a process of its own, so that neither the probe's latency nor the RSS
@@ -12,15 +13,6 @@ import type { FromMonitor, MonitorSamples, ToMonitor } from './monitor-protocol.
 
 const PROBE_TIMEOUT_MS = 10_000;
 let current: { samples: MonitorSamples; stop: () => Promise<void> } | undefined;
-
-function vmRssKb(pid: number): number | undefined {
-  try {
-    const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? Number(match[1]) : undefined;
-  } catch {
-    return undefined; // the process is gone
-  }
-}
 
 /** utime + stime of the whole process, in seconds (USER_HZ is 100 on Linux). */
 function cpuSeconds(pid: number): number {
