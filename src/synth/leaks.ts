@@ -1,6 +1,7 @@
 import { bounds, clamp, createField, smoothstep, ValueNoise, type Field, type Point } from './field.js';
 import type { Rng } from './prng.js';
 import type { Fitting, Scene } from './scene.js';
+import { toDisplay, type Transfer } from './sensor.js';
 
 export type LeakKind = 'plume' | 'jet' | 'puddle';
 
@@ -9,8 +10,6 @@ export interface Leak {
   /** 0..1: peak temperature change as a fraction of the fluid's contrast with ambient. */
   strength: number;
   source: Point;
-  /** Pixels the leak visibly changes, as [x0, y0, x1, y1) (null if none). */
-  box: Box | null;
 }
 
 export type Box = [number, number, number, number];
@@ -123,7 +122,27 @@ function drawLeak(rng: Rng, scene: Scene, delta: Field, strength: number): Leak 
   if (kind === 'plume') plume(rng, delta, fit, src, amp);
   else if (kind === 'jet') jet(rng, delta, fit, src, amp);
   else puddle(rng, delta, scene, fit, src, amp);
-  return { kind, strength, source: src, box: null };
+  return { kind, strength, source: src };
+}
+
+/** Area fraction and bounding box of the pixels where `changed(i)` holds. */
+function extent(width: number, height: number, changed: (i: number) => boolean): { area: number; box: Box | null } {
+  let n = 0;
+  let x0 = width;
+  let y0 = height;
+  let x1 = -1;
+  let y1 = -1;
+  for (let i = 0; i < width * height; i++) {
+    if (!changed(i)) continue;
+    n++;
+    const x = i % width;
+    const y = (i - x) / width;
+    if (x < x0) x0 = x;
+    if (x > x1) x1 = x;
+    if (y < y0) y0 = y;
+    if (y > y1) y1 = y;
+  }
+  return { area: n / (width * height), box: n > 0 ? [x0, y0, x1 + 1, y1 + 1] : null };
 }
 
 /** Where the leak changes the scene by more than 10% of its range: area fraction and bounding box. */
@@ -134,30 +153,33 @@ function footprint(scene: Scene, delta: Field): { area: number; box: Box | null 
   for (let i = 0; i < data.length; i += step) sample.push(data[i]!);
   sample.sort((a, b) => a - b);
   const range = sample[Math.floor(0.995 * (sample.length - 1))]! - sample[Math.floor(0.005 * (sample.length - 1))]!;
-  const w = delta.width;
-  let n = 0;
-  let x0 = w;
-  let y0 = delta.height;
-  let x1 = -1;
-  let y1 = -1;
-  for (let i = 0; i < delta.data.length; i++) {
-    if (Math.abs(delta.data[i]!) <= 0.1 * range) continue;
-    n++;
-    const x = i % w;
-    const y = (i - x) / w;
-    if (x < x0) x0 = x;
-    if (x > x1) x1 = x;
-    if (y < y0) y0 = y;
-    if (y > y1) y1 = y;
-  }
-  return { area: n / delta.data.length, box: n > 0 ? [x0, y0, x1 + 1, y1 + 1] : null };
+  return extent(delta.width, delta.height, (i) => Math.abs(delta.data[i]!) > 0.1 * range);
 }
 
 /**
- * Adds one leak to the scene. A leak that would hide (off-frame, behind the gain, too thin) is
- * drawn again elsewhere, so every leak label has something to see; faint leaks stay faint.
+ * Where the camera shows the leak: pixels whose noiseless display value (`field` holds the
+ * scene with its leak) moves by more than a tenth of the display range when the leak is taken
+ * away. Gain that clips the leak's temperatures, or a leak into a saturated background, leaves
+ * nothing here however hot the leak is.
  */
-export function addLeak(rng: Rng, scene: Scene, strength: number): Leak {
+export function visibleFootprint(field: Field, delta: Field, transfer: Transfer): { area: number; box: Box | null } {
+  const { width: w, height: h } = field;
+  return extent(w, h, (i) => {
+    const d = delta.data[i]!;
+    if (d === 0) return false;
+    const x = i % w;
+    const y = (i - x) / w;
+    const v = field.data[i]!;
+    return Math.abs(toDisplay(transfer, v, x, y, w, h) - toDisplay(transfer, v - d, x, y, w, h)) > 0.1;
+  });
+}
+
+/**
+ * Adds one leak to the scene and returns it with its temperature change. A leak that would hide
+ * (off-frame, too thin) is drawn again elsewhere; faint leaks stay faint. Whether the camera then
+ * shows it is `visibleFootprint`'s question.
+ */
+export function addLeak(rng: Rng, scene: Scene, strength: number): { leak: Leak; delta: Field } {
   const { width, height } = scene.field;
   let leak: Leak | null = null;
   let delta = createField(width, height);
@@ -165,11 +187,9 @@ export function addLeak(rng: Rng, scene: Scene, strength: number): Leak {
     delta = createField(width, height);
     const s = Math.min(1, strength * (attempt < 6 ? 1 : 1.25 ** (attempt - 5)));
     leak = drawLeak(rng, scene, delta, s);
-    const seen = footprint(scene, delta);
-    leak.box = seen.box;
-    if (seen.area >= 0.004) break;
+    if (footprint(scene, delta).area >= 0.004) break;
   }
   const data = scene.field.data;
   for (let i = 0; i < data.length; i++) data[i] = data[i]! + delta.data[i]!;
-  return leak!;
+  return { leak: leak!, delta };
 }

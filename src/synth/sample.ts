@@ -1,6 +1,6 @@
 import { addDistractors } from './distractors.js';
 import { COLOUR_TYPES, encodeFrame, palettesFor, type ColourType } from './frame-encode.js';
-import { addLeak, type Box, type LeakKind } from './leaks.js';
+import { addLeak, visibleFootprint, type Box, type LeakKind } from './leaks.js';
 import type { PaletteName } from './palettes.js';
 import { imageSeed, Rng } from './prng.js';
 import { buildScene } from './scene.js';
@@ -34,13 +34,20 @@ export interface Sample {
 }
 
 /** Leak strength: a fifth are faint, so the classifier's confidence has to spread. */
-function leakStrength(rng: Rng): number {
+export function leakStrength(rng: Rng): number {
   return rng.chance(0.2) ? rng.uniform(0.2, 0.35) : rng.uniform(0.35, 1);
 }
+
+/** A leak label needs this much of the frame visibly changed by its leak (as the temperature check in addLeak). */
+const MIN_VISIBLE_AREA = 0.004;
+/** Frames drawn at most for one leak image; a camera setting hides a leak in about 1 frame in 30. */
+const MAX_FRAMES = 32;
 
 /**
  * The `index`-th image of the dataset with seed `seed`. Label, size and colour type cycle with
  * the index (period 50 covers every label × size × colour type); everything else is random.
+ * A leak frame whose leak the camera does not show (gain clipping it, a saturated background) is
+ * drawn again from the same stream: a Leak label always has a leak to see.
  */
 export function generateSample(seed: number, index: number): Sample {
   const label: Label = index % 2 === 0 ? 'leak' : 'normal';
@@ -48,22 +55,27 @@ export function generateSample(seed: number, index: number): Sample {
   const colourType = COLOUR_TYPES[Math.floor(index / SIZES.length) % COLOUR_TYPES.length]!;
   const sampleSeed = imageSeed(seed, index);
   const rng = new Rng(sampleSeed);
-  const scene = buildScene(rng, width, height);
-  const effects = addDistractors(rng, scene);
-  const leak = label === 'leak' ? addLeak(rng, scene, leakStrength(rng)) : null;
-  const sensor = applySensor(rng, scene.field);
-  const palette = rng.pick(palettesFor(colourType));
-  const interlace = rng.chance(0.05);
-  const png = encodeFrame(rng, sensor.display, width, height, colourType, palette, interlace);
-  return {
-    png,
-    meta: {
-      label, width, height, colourType, palette, interlace,
-      leakKind: leak?.kind ?? 'none',
-      leakStrength: leak ? Math.round(leak.strength * 1000) / 1000 : 0,
-      leakBox: leak?.box ?? null,
-      effects: [...effects, ...sensor.effects],
-      seed: sampleSeed,
-    },
-  };
+  for (let frame = 1; ; frame++) {
+    const scene = buildScene(rng, width, height);
+    const effects = addDistractors(rng, scene);
+    const added = label === 'leak' ? addLeak(rng, scene, leakStrength(rng)) : null;
+    const sensor = applySensor(rng, scene.field);
+    const seen = added ? visibleFootprint(scene.field, added.delta, sensor.transfer) : null;
+    if (seen && seen.area < MIN_VISIBLE_AREA && frame < MAX_FRAMES) continue;
+    const leak = added?.leak;
+    const palette = rng.pick(palettesFor(colourType));
+    const interlace = rng.chance(0.05);
+    const png = encodeFrame(rng, sensor.display, width, height, colourType, palette, interlace);
+    return {
+      png,
+      meta: {
+        label, width, height, colourType, palette, interlace,
+        leakKind: leak?.kind ?? 'none',
+        leakStrength: leak ? Math.round(leak.strength * 1000) / 1000 : 0,
+        leakBox: seen?.box ?? null,
+        effects: [...effects, ...sensor.effects],
+        seed: sampleSeed,
+      },
+    };
+  }
 }

@@ -15,11 +15,31 @@ function percentiles(data: Float32Array, lo: number, hi: number): [number, numbe
   return [sample[Math.floor(lo * (sample.length - 1))]!, sample[Math.floor(hi * (sample.length - 1))]!];
 }
 
+/** The noiseless part of a camera's response: gain and offset, gamma, vignetting. */
+export interface Transfer {
+  gain: number;
+  offset: number;
+  gamma: number;
+  vignette: number;
+}
+
+/** Display value in [0, 1] of temperature `v` at pixel (x, y) of a w×h frame, before noise. */
+export function toDisplay(t: Transfer, v: number, x: number, y: number, w: number, h: number): number {
+  let d = Math.pow(clamp(v * t.gain + t.offset, 0, 1), t.gamma);
+  if (t.vignette) {
+    const cx = w / 2;
+    const cy = h / 2;
+    d *= 1 - t.vignette * (((x - cx) ** 2 + (y - cy) ** 2) / (cx * cx + cy * cy));
+  }
+  return d;
+}
+
 /**
  * Turns temperatures into display values in [0, 1] the way a camera does: automatic gain with
- * random mis-settings, then the sensor's noise and defects. Returns the effects applied.
+ * random mis-settings, then the sensor's noise and defects. Returns the effects applied, and the
+ * noiseless transfer (what a leak must survive to be seen).
  */
-export function applySensor(rng: Rng, f: Field): { display: Float32Array; effects: string[] } {
+export function applySensor(rng: Rng, f: Field): { display: Float32Array; effects: string[]; transfer: Transfer } {
   const { width: w, height: h, data } = f;
   const effects: string[] = [];
   const [lo, hi] = percentiles(data, rng.uniform(0.002, 0.03), rng.uniform(0.985, 0.999));
@@ -44,16 +64,12 @@ export function applySensor(rng: Rng, f: Field): { display: Float32Array; effect
   const vignette = rng.chance(0.35) ? rng.uniform(0.1, 0.35) : 0;
   if (colNoise || rowNoise) effects.push('pattern-noise');
   if (vignette) effects.push('vignette');
+  const transfer: Transfer = { gain, offset, gamma, vignette };
   const out = new Float32Array(w * h);
-  const cx = w / 2;
-  const cy = h / 2;
-  const rr = cx * cx + cy * cy;
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
       const i = y * w + x;
-      let v = clamp(data[i]! * gain + offset, 0, 1);
-      v = Math.pow(v, gamma);
-      if (vignette) v *= 1 - vignette * (((x - cx) ** 2 + (y - cy) ** 2) / rr);
+      let v = toDisplay(transfer, data[i]!, x, y, w, h);
       v += sigma * noise(rng);
       if (colNoise) v += colNoise[x]!;
       if (rowNoise) v += rowNoise[y]!;
@@ -76,7 +92,7 @@ export function applySensor(rng: Rng, f: Field): { display: Float32Array; effect
     effects.push('overlay');
   }
   for (let i = 0; i < out.length; i++) out[i] = clamp(out[i]!, 0, 1);
-  return { display: out, effects };
+  return { display: out, effects, transfer };
 }
 
 /** Camera overlays: a colour scale bar, a centre crosshair and a timestamp block. */

@@ -5,8 +5,14 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import sharp from 'sharp';
 import { CSV_HEADER, writeDataset } from '../../src/synth/dataset.js';
+import { addDistractors } from '../../src/synth/distractors.js';
+import { createField } from '../../src/synth/field.js';
 import { COLOUR_TYPES } from '../../src/synth/frame-encode.js';
-import { generateSample, SIZES } from '../../src/synth/sample.js';
+import { addLeak, visibleFootprint } from '../../src/synth/leaks.js';
+import { imageSeed, Rng } from '../../src/synth/prng.js';
+import { generateSample, leakStrength, SIZES } from '../../src/synth/sample.js';
+import { buildScene } from '../../src/synth/scene.js';
+import { applySensor } from '../../src/synth/sensor.js';
 
 // Period of the label × size × colour-type cycle: 50 images cover every combination.
 const COUNT = 50;
@@ -75,4 +81,33 @@ test('every size and colour type appears, and every PNG decodes with sharp to it
       assert.equal(raw.info.width * raw.info.height, Number(row.width) * Number(row.height));
     }
   });
+});
+
+test('a leak counts as visible only where the camera shows it: gain that clips it hides it', () => {
+  const w = 40;
+  const h = 30;
+  const delta = createField(w, h);
+  for (let y = 10; y < 14; y++) for (let x = 5; x < 25; x++) delta.data[y * w + x] = 2;
+  const field = createField(w, h, 1);
+  for (let i = 0; i < field.data.length; i++) field.data[i] = field.data[i]! + delta.data[i]!;
+  const plain = { gain: 0.25, offset: 0, gamma: 1, vignette: 0 };
+  assert.deepEqual(visibleFootprint(field, delta, plain), { area: 80 / (w * h), box: [5, 10, 25, 14] });
+  // Background and leak both past the top of the display range: the frame is uniformly white.
+  assert.deepEqual(visibleFootprint(field, delta, { ...plain, gain: 1 }), { area: 0, box: null });
+});
+
+test('a leak frame whose camera settings hide the leak is drawn again, so every Leak label has a leak to see', () => {
+  // Image 4 of seed 3: its first frame's gain hides the puddle (nothing changes by a tenth of the display range).
+  const [w, h] = SIZES[4 % SIZES.length]!;
+  const rng = new Rng(imageSeed(3, 4));
+  const scene = buildScene(rng, w, h);
+  addDistractors(rng, scene);
+  const { delta } = addLeak(rng, scene, leakStrength(rng));
+  const first = visibleFootprint(scene.field, delta, applySensor(rng, scene.field).transfer);
+  assert.ok(first.area < 0.004, `first frame shows ${first.area}`);
+  const { meta } = generateSample(3, 4);
+  assert.equal(meta.label, 'leak');
+  const [x0, y0, x1, y1] = meta.leakBox!;
+  assert.ok((x1 - x0) * (y1 - y0) >= 0.004 * w * h, `box ${JSON.stringify(meta.leakBox)}`);
+  for (let index = 0; index < 40; index += 2) assert.notEqual(generateSample(3, index).meta.leakBox, null, `image ${index}`);
 });
