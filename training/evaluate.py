@@ -9,10 +9,10 @@ import json
 import os
 
 import torch
-import torchvision
 
 from dataset import LABELS, list_image_folder, load_cache
 from leakwatch_preprocess import normalize_uint8
+from model import load_checkpoint
 
 
 def parse_args():
@@ -89,9 +89,7 @@ def main():
     torch.set_num_threads(os.cpu_count())
     items = list_image_folder(args.data)
     xs, ys = load_cache(items, args.workers)
-    model = torchvision.models.resnet18(num_classes=len(LABELS))
-    model.load_state_dict(torch.load(args.checkpoint, map_location='cpu')['model'])
-    model.eval()
+    model, _ = load_checkpoint(args.checkpoint)
     probs = predict(model, xs)
     p_leak = probs[:, 1]
     pred = (p_leak >= 0.5).long()

@@ -4,10 +4,10 @@ import json
 
 import onnx
 import torch
-import torchvision
 
 from dataset import LABELS
 from leakwatch_preprocess import INPUT_SIZE, MEAN, STD
+from model import load_checkpoint
 
 
 def export(model, path, training_data, description):
@@ -39,8 +39,7 @@ def main():
     p.add_argument('--training-data', default='Leakwatch synthetic thermal frames (src/synth)')
     p.add_argument('--description', default='ResNet-18, 2 classes (Normal, Leak)')
     a = p.parse_args()
-    model = torchvision.models.resnet18(num_classes=len(LABELS))
-    model.load_state_dict(torch.load(a.checkpoint, map_location='cpu')['model'])
+    model, _ = load_checkpoint(a.checkpoint)
     export(model, a.out, a.training_data, a.description)
 
 

@@ -11,10 +11,9 @@ import subprocess
 import tempfile
 
 import torch
-import torchvision
 
-from dataset import LABELS
 from leakwatch_preprocess import INPUT_SIZE, preprocess_path
+from model import load_checkpoint
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # Which images of the 50-image cycle to keep: every colour type at the small sizes and at
@@ -37,9 +36,7 @@ def parse_args():
 def main():
     args = parse_args()
     torch.set_num_threads(os.cpu_count())
-    model = torchvision.models.resnet18(num_classes=len(LABELS))
-    model.load_state_dict(torch.load(args.checkpoint, map_location='cpu')['model'])
-    model.eval()
+    model, _ = load_checkpoint(args.checkpoint)
     with tempfile.TemporaryDirectory() as tmp:
         subprocess.run(['npx', 'tsx', 'src/synth/main.ts', '--out', tmp, '--count', '50', '--seed', str(args.seed), '--quiet'],
                        cwd=ROOT, check=True)

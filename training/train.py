@@ -11,11 +11,11 @@ import time
 
 import torch
 import torch.nn.functional as F
-import torchvision
 
 from dataset import LABELS, box_targets, list_image_folder, load_cache, read_boxes
 from export_onnx import export
 from leakwatch_preprocess import normalize_uint8
+from model import POOLS, build_model
 
 
 def parse_args():
@@ -41,6 +41,8 @@ def parse_args():
     p.add_argument('--batch-size', type=int, default=32)
     p.add_argument('--lr', type=float, default=1e-3, help='peak learning rate of the one-cycle schedule')
     p.add_argument('--weight-decay', type=float, default=0.05)
+    p.add_argument('--pool', choices=POOLS, default='avg',
+                   help='global pooling before the classifier: torchvision\'s average, or max (see model.py)')
     p.add_argument('--pretrained', help='local torchvision ResNet-18 ImageNet state dict (.pth)')
     p.add_argument('--init', help='continue from a train.py checkpoint (weights only; the schedule starts afresh)')
     p.add_argument('--seed', type=int, default=0)
@@ -50,16 +52,6 @@ def parse_args():
     p.add_argument('--training-data', default='Leakwatch synthetic thermal frames (src/synth)',
                    help='description stored in the ONNX metadata')
     return p.parse_args()
-
-
-def build_model(pretrained):
-    if pretrained:
-        model = torchvision.models.resnet18(num_classes=1000)
-        model.load_state_dict(torch.load(pretrained, map_location='cpu'))
-        model.fc = torch.nn.Linear(model.fc.in_features, len(LABELS))
-    else:
-        model = torchvision.models.resnet18(num_classes=len(LABELS))
-    return model
 
 
 CELL = 224 // 14  # pixels per cell of the localisation target grid
@@ -196,7 +188,7 @@ def main():
     vx, vy = load_cache(val_items, args.workers)
     print(f'cached {len(xs)} train / {len(vx)} held-out images in {time.time() - t0:.0f} s', flush=True)
 
-    model = build_model(args.pretrained).to(memory_format=torch.channels_last)
+    model = build_model(args.pool, args.pretrained).to(memory_format=torch.channels_last)
     heads = AuxHeads().to(memory_format=torch.channels_last)
     if args.init:
         state = torch.load(args.init, map_location='cpu')
@@ -304,7 +296,8 @@ def main():
 
 def export_model(model, args, history, n_train, n_val):
     last = history[-1]
-    description = (f'ResNet-18, 2 classes (Normal, Leak), trained from '
+    pooling = ', global max pooling' if args.pool == 'max' else ''
+    description = (f'ResNet-18{pooling}, 2 classes (Normal, Leak), trained from '
                    f'{"ImageNet weights" if args.pretrained else "random initialisation"} on {n_train} images '
                    f'for {last["epoch"]} epochs; held-out accuracy {last["val_acc"]:.4f} on {n_val} images')
     model.eval()
