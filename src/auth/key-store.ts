@@ -48,6 +48,7 @@ export function createKeyStore(store: Store): KeyStore {
   const { db } = store;
   // Keys are never deleted, so once required, always required: that answer can be kept.
   let requiredSeen = false;
+  const anyKey = db.selectFrom('api_keys').select('id').limit(1).compile();
   const columns = ['id', 'name', 'scope', 'prefix', 'created_at', 'revoked_at'] as const;
 
   return {
@@ -88,8 +89,8 @@ export function createKeyStore(store: Store): KeyStore {
     },
     async required() {
       if (requiredSeen) return true;
-      const any = await db.selectFrom('api_keys').select('id').limit(1).executeTakeFirst();
-      requiredSeen = any !== undefined;
+      // Asked by every request while no key exists: the query is built and compiled once.
+      requiredSeen = (await db.executeQuery(anyKey)).rows.length > 0;
       return requiredSeen;
     },
   };
