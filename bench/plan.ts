@@ -19,7 +19,7 @@ export interface BenchPlan {
     /** Per configuration in the screening. */
     seconds: number;
     /** For the screening's winners, timed again. */
-    confirmSeconds: number;
+    retimeSeconds: number;
     decodeIterations: number;
   };
   load: { concurrencies: number[]; imagesPerSize: number };
@@ -48,7 +48,7 @@ export function loadPlan(env: NodeJS.ProcessEnv = process.env): BenchPlan {
       cellSeconds,
       warmupSeconds: 0.5,
       modelPath,
-      raw: { batches: [1, 4], threads: [1, 2], parallel: true, seconds: Math.min(cellSeconds, 0.5), confirmSeconds: Math.min(cellSeconds, 0.5), decodeIterations: 10 },
+      raw: { batches: [1, 4], threads: [1, 2], parallel: true, seconds: Math.min(cellSeconds, 0.5), retimeSeconds: Math.min(cellSeconds, 0.5), decodeIterations: 10 },
       load: { concurrencies: [1, 16], imagesPerSize: 8 },
       // One setting of each step, so that every code path runs.
       sweep: { batches: [4], delays: [2], twoWorkers: true, spinning: true, nice: true },
@@ -60,7 +60,7 @@ export function loadPlan(env: NodeJS.ProcessEnv = process.env): BenchPlan {
     cellSeconds,
     warmupSeconds: 1,
     modelPath,
-    raw: { batches: [1, 2, 4, 8], threads: [1, 2], parallel: true, seconds: Math.max(1, cellSeconds / 2), confirmSeconds: Math.max(3, cellSeconds * 2), decodeIterations: 40 },
+    raw: { batches: [1, 2, 4, 8], threads: [1, 2], parallel: true, seconds: Math.max(1, cellSeconds / 2), retimeSeconds: Math.max(3, cellSeconds * 2), decodeIterations: 40 },
     load: { concurrencies: [1, 4, 16, 64], imagesPerSize: 32 },
     sweep: { batches: [1, 2, 4, 8, 16], delays: [2, 5], twoWorkers: true, spinning: true, nice: true },
     overload: { maxQueue: 16, clients: 1024, seconds: Math.max(3, cellSeconds * 0.75), settleSeconds: 5 },

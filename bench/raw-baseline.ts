@@ -8,14 +8,16 @@ export interface RawResult {
   /** The screening: every configuration, timed once. */
   runs: OrtRun[];
   /**
-   * The configuration with the most images per second in the screening (any batch size,
-   * sessions, threads or spinning), timed again for longer: the figure the targets use.
+   * The configuration with the most images per second (any batch size, sessions, threads or
+   * spinning): the better of its screening timing and its re-timing.
    */
   best: OrtRun;
-  /** Batch 1 at its fastest thread count and spinning (one session), timed again likewise. */
+  /** Batch 1 at its fastest thread count and spinning (one session), likewise the better timing. */
   batch1: OrtRun;
-  /** The screening's own figures for those two, which selection on noisy timings flatters. */
+  /** The screening's winners as the screening timed them. */
   screened: { best: OrtRun; batch1: OrtRun };
+  /** The same configurations timed again, for longer. */
+  retimed: { best: OrtRun; batch1: OrtRun };
   decode: DecodeTiming[];
   input: string;
 }
@@ -55,12 +57,25 @@ async function measureSessions(plan: BenchPlan, children: OrtChild[], threads: n
   return { runs, input };
 }
 
-/** Times one configuration of the screening again, for plan.raw.confirmSeconds. */
-async function confirm(plan: BenchPlan, children: OrtChild[], run: OrtRun, log: (line: string) => void): Promise<OrtRun> {
+/** Two timings of one configuration further apart than this: the machine was not steady. */
+const UNSTEADY = 0.1;
+
+/** Warnings for winners whose re-timing differs from their screening by more than UNSTEADY. */
+export function unsteadyRaw({ screened, retimed }: RawResult): string[] {
+  const pairs = [
+    ['best img/s', screened.best.imgPerSec, retimed.best.imgPerSec],
+    ['batch-1 ms', screened.batch1.msPerBatch, retimed.batch1.msPerBatch],
+  ] as const;
+  return pairs.filter(([, a, b]) => Math.abs(a - b) > UNSTEADY * Math.min(a, b))
+    .map(([what, a, b]) => `raw ORT ${what} ${a.toFixed(1)} in the screening, ${b.toFixed(1)} timed again: the machine was not steady during the raw phase (the targets use the better timing).`);
+}
+
+/** Times one configuration of the screening again, for plan.raw.retimeSeconds. */
+async function retime(plan: BenchPlan, children: OrtChild[], run: OrtRun, log: (line: string) => void): Promise<OrtRun> {
   const sessions = children.slice(0, run.sessions);
   await Promise.all(sessions.map((c) => c.request({ type: 'open', modelPath: plan.modelPath, threads: run.threads, spinning: run.spinning }, 'opened')));
-  const again = await lockstep(sessions, run.spinning, run.batch, plan.raw.confirmSeconds);
-  log(`  confirmed ${run.sessions} session(s) × ${run.threads} thread(s), batch ${run.batch}: ${again.msPerBatch.toFixed(1)} ms/batch, ${again.imgPerSec.toFixed(1)} img/s over ${again.runs} runs`);
+  const again = await lockstep(sessions, run.spinning, run.batch, plan.raw.retimeSeconds);
+  log(`  timed again: ${run.sessions} session(s) × ${run.threads} thread(s), batch ${run.batch}: ${again.msPerBatch.toFixed(1)} ms/batch, ${again.imgPerSec.toFixed(1)} img/s over ${again.runs} runs`);
   return again;
 }
 
@@ -87,12 +102,21 @@ export async function measureRaw(plan: BenchPlan, log: (line: string) => void): 
     const singles = runs.filter((r) => r.sessions === 1);
     const smallest = Math.min(...singles.map((r) => r.batch));
     const screenedBatch1 = singles.filter((r) => r.batch === smallest).reduce((a, b) => (b.msPerBatch < a.msPerBatch ? b : a));
-    // The fastest of ~20 timings of a few seconds each is partly the luckiest: on a machine whose
-    // identical timings differ by ±5%, picking and reporting the same sample overstates the
-    // winner. So the winners are picked on the screening and measured afresh, for longer.
-    const best = await confirm(plan, children, screenedBest, log);
-    const batch1 = await confirm(plan, children, screenedBatch1, log);
-    return { runs, best, batch1, screened: { best: screenedBest, batch1: screenedBatch1 }, decode, input };
+    // The winners are timed again, for longer. The targets take the better of the two timings:
+    // the fastest of ~20 short timings is partly the luckiest (±5% between identical runs here),
+    // but a slow spell of the VM during the re-timing must not lower the bar either (one re-timing
+    // fell 17% below its screening while nothing else ran), so either can only make the targets harder.
+    const retimedBest = await retime(plan, children, screenedBest, log);
+    const retimedBatch1 = await retime(plan, children, screenedBatch1, log);
+    return {
+      runs,
+      best: retimedBest.imgPerSec > screenedBest.imgPerSec ? retimedBest : screenedBest,
+      batch1: retimedBatch1.msPerBatch < screenedBatch1.msPerBatch ? retimedBatch1 : screenedBatch1,
+      screened: { best: screenedBest, batch1: screenedBatch1 },
+      retimed: { best: retimedBest, batch1: retimedBatch1 },
+      decode,
+      input,
+    };
   } finally {
     await Promise.all(children.map((c) => c.close({ type: 'exit' })));
   }

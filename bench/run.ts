@@ -8,7 +8,7 @@ import { describeMachine } from './machine.js';
 import { Monitor } from './monitor.js';
 import { type OverloadResult, runOverload } from './overload.js';
 import { type BenchPlan, PlanError, ROOT, loadPlan } from './plan.js';
-import { measureRaw } from './raw-baseline.js';
+import { measureRaw, unsteadyRaw } from './raw-baseline.js';
 import { type BenchResults, formatReport } from './report.js';
 import { type SweepResult, runSweep } from './sweep.js';
 import { evaluateTargets } from './targets.js';
@@ -63,6 +63,10 @@ async function main(): Promise<void> {
 
   progress('1. raw ONNX Runtime (no server)');
   const raw = await measureRaw(plan, progress);
+  for (const w of unsteadyRaw(raw)) {
+    warnings.push(w);
+    progress(`WARNING: ${w}`);
+  }
   progress(`building ${plan.load.imagesPerSize} PNGs per size`);
   const sets = buildImageSets(plan.load.imagesPerSize);
   const small = sets.find((s) => s.name === '224')!;
