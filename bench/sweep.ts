@@ -39,10 +39,15 @@ export const PICK_RULE =
   `highest throughput at c=${SATURATED_CONCURRENCY}; within ${THROUGHPUT_TIE * 100}% of it, the lowest c=1 p50; ` +
   `within ${P50_TIE * 100}% of that, the lowest c=${SATURATED_CONCURRENCY} p99`;
 
+/** The rows within THROUGHPUT_TIE of the best saturation throughput. */
+function fastest(rows: readonly SweepRow[]): SweepRow[] {
+  const best = Math.max(...rows.map((r) => r.saturated.throughput));
+  return rows.filter((r) => r.saturated.throughput >= best * (1 - THROUGHPUT_TIE));
+}
+
 /** Picks by PICK_RULE: throughput first, then latency, with noise bands so jitter does not decide. */
 export function pick(rows: readonly SweepRow[]): SweepRow {
-  const best = Math.max(...rows.map((r) => r.saturated.throughput));
-  const fast = rows.filter((r) => r.saturated.throughput >= best * (1 - THROUGHPUT_TIE));
+  const fast = fastest(rows);
   const quickest = Math.min(...fast.map((r) => r.alone.latency.p50));
   const responsive = fast.filter((r) => r.alone.latency.p50 <= quickest * (1 + P50_TIE));
   return responsive.reduce((a, b) => (b.saturated.latency.p99 < a.saturated.latency.p99 ? b : a));
@@ -50,9 +55,7 @@ export function pick(rows: readonly SweepRow[]): SweepRow {
 
 /** Among settings within THROUGHPUT_TIE of the best throughput, the lowest GET /healthz p99 at saturation. */
 export function pickForProbes(rows: readonly SweepRow[]): SweepRow {
-  const best = Math.max(...rows.map((r) => r.saturated.throughput));
-  const fast = rows.filter((r) => r.saturated.throughput >= best * (1 - THROUGHPUT_TIE));
-  return fast.reduce((a, b) => (b.saturated.healthz.p99 < a.saturated.healthz.p99 ? b : a));
+  return fastest(rows).reduce((a, b) => (b.saturated.healthz.p99 < a.saturated.healthz.p99 ? b : a));
 }
 
 const nameOf = (s: SweepSetting) =>

@@ -11,6 +11,9 @@
 const SIGNATURE_LENGTH = 8;
 const KEPT_ANCILLARY = new Set(['tRNS']);
 
+/** The 4-letter type of the chunk that starts at `pos`. */
+const chunkType = (png: Uint8Array, pos: number) => String.fromCharCode(png[pos + 4]!, png[pos + 5]!, png[pos + 6]!, png[pos + 7]!);
+
 const isCritical = (type: string) => type.charCodeAt(0) >= 65 && type.charCodeAt(0) <= 90;
 
 export function keepEssentialChunks(png: Uint8Array): Uint8Array | undefined {
@@ -23,7 +26,7 @@ export function keepEssentialChunks(png: Uint8Array): Uint8Array | undefined {
     const length = view.getUint32(pos);
     const end = pos + 12 + length;
     if (end > png.length) return undefined;
-    const type = String.fromCharCode(png[pos + 4]!, png[pos + 5]!, png[pos + 6]!, png[pos + 7]!);
+    const type = chunkType(png, pos);
     if (isCritical(type) || KEPT_ANCILLARY.has(type)) kept.push(png.subarray(pos, end));
     else dropped = true;
     pos = end;
@@ -61,7 +64,6 @@ const IHDR_LENGTH = 13;
 export function readPngHeader(png: Uint8Array): PngHeader | undefined {
   if (png.length < SIGNATURE_LENGTH + 8 + IHDR_LENGTH + 4) return undefined;
   const view = new DataView(png.buffer, png.byteOffset, png.byteLength);
-  const type = String.fromCharCode(png[12]!, png[13]!, png[14]!, png[15]!);
-  if (view.getUint32(SIGNATURE_LENGTH) !== IHDR_LENGTH || type !== 'IHDR') return undefined;
+  if (view.getUint32(SIGNATURE_LENGTH) !== IHDR_LENGTH || chunkType(png, SIGNATURE_LENGTH) !== 'IHDR') return undefined;
   return { width: view.getUint32(16), height: view.getUint32(20), bitDepth: png[24]!, colourType: png[25]! };
 }

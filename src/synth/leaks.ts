@@ -1,7 +1,7 @@
 import { bounds, clamp, createField, smoothstep, ValueNoise, type Field, type Point } from './field.js';
 import type { Rng } from './prng.js';
 import type { Fitting, Scene } from './scene.js';
-import { toDisplay, type Transfer } from './sensor.js';
+import { percentiles, toDisplay, type Transfer } from './sensor.js';
 
 export type LeakKind = 'plume' | 'jet' | 'puddle';
 
@@ -13,6 +13,9 @@ export interface Leak {
 }
 
 export type Box = [number, number, number, number];
+
+/** Least share of the frame a leak must change by a tenth of the range, in temperatures and on the display. */
+export const MIN_LEAK_AREA = 0.004;
 
 /** Adds `amp * shape(along, across)` over a cone from `src` along `dir`, within `length`. */
 function addCone(f: Field, src: Point, dir: Point, length: number, halfWidthAt: (a: number) => number,
@@ -147,12 +150,8 @@ function extent(width: number, height: number, changed: (i: number) => boolean):
 
 /** Where the leak changes the scene by more than 10% of its range: area fraction and bounding box. */
 function footprint(scene: Scene, delta: Field): { area: number; box: Box | null } {
-  const data = scene.field.data;
-  const step = Math.max(1, Math.floor(data.length / 4096));
-  const sample: number[] = [];
-  for (let i = 0; i < data.length; i += step) sample.push(data[i]!);
-  sample.sort((a, b) => a - b);
-  const range = sample[Math.floor(0.995 * (sample.length - 1))]! - sample[Math.floor(0.005 * (sample.length - 1))]!;
+  const [lo, hi] = percentiles(scene.field.data, 0.005, 0.995);
+  const range = hi - lo;
   return extent(delta.width, delta.height, (i) => Math.abs(delta.data[i]!) > 0.1 * range);
 }
 
@@ -187,7 +186,7 @@ export function addLeak(rng: Rng, scene: Scene, strength: number): { leak: Leak;
     delta = createField(width, height);
     const s = Math.min(1, strength * (attempt < 6 ? 1 : 1.25 ** (attempt - 5)));
     leak = drawLeak(rng, scene, delta, s);
-    if (footprint(scene, delta).area >= 0.004) break;
+    if (footprint(scene, delta).area >= MIN_LEAK_AREA) break;
   }
   const data = scene.field.data;
   for (let i = 0; i < data.length; i++) data[i] = data[i]! + delta.data[i]!;

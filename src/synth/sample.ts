@@ -1,6 +1,6 @@
 import { addDistractors } from './distractors.js';
 import { COLOUR_TYPES, encodeFrame, palettesFor, type ColourType } from './frame-encode.js';
-import { addLeak, visibleFootprint, type Box, type LeakKind } from './leaks.js';
+import { addLeak, MIN_LEAK_AREA, visibleFootprint, type Box, type LeakKind } from './leaks.js';
 import type { PaletteName } from './palettes.js';
 import { imageSeed, Rng } from './prng.js';
 import { buildScene } from './scene.js';
@@ -38,8 +38,6 @@ export function leakStrength(rng: Rng): number {
   return rng.chance(0.2) ? rng.uniform(0.2, 0.35) : rng.uniform(0.35, 1);
 }
 
-/** A leak label needs this much of the frame visibly changed by its leak (as the temperature check in addLeak). */
-const MIN_VISIBLE_AREA = 0.004;
 /** Frames drawn at most for one leak image; a camera setting hides a leak in about 1 frame in 30. */
 const MAX_FRAMES = 32;
 
@@ -61,7 +59,7 @@ export function generateSample(seed: number, index: number): Sample {
     const added = label === 'leak' ? addLeak(rng, scene, leakStrength(rng)) : null;
     const sensor = applySensor(rng, scene.field);
     const seen = added ? visibleFootprint(scene.field, added.delta, sensor.transfer) : null;
-    if (seen && seen.area < MIN_VISIBLE_AREA && frame < MAX_FRAMES) continue;
+    if (seen && seen.area < MIN_LEAK_AREA && frame < MAX_FRAMES) continue;
     const leak = added?.leak;
     const palette = rng.pick(palettesFor(colourType));
     const interlace = rng.chance(0.05);

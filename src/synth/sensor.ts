@@ -7,7 +7,8 @@ function noise(rng: Rng): number {
   return (rng.next() + rng.next() + rng.next() - 1.5) * 2;
 }
 
-function percentiles(data: Float32Array, lo: number, hi: number): [number, number] {
+/** The `lo` and `hi` quantiles of `data`, from a sample of at most ~4,096 values. */
+export function percentiles(data: Float32Array, lo: number, hi: number): [number, number] {
   const step = Math.max(1, Math.floor(data.length / 4096));
   const sample: number[] = [];
   for (let i = 0; i < data.length; i += step) sample.push(data[i]!);
