@@ -12,7 +12,7 @@ const SIGNATURE_LENGTH = 8;
 const KEPT_ANCILLARY = new Set(['tRNS']);
 
 /** The 4-letter type of the chunk that starts at `pos`. */
-const chunkType = (png: Uint8Array, pos: number) => String.fromCharCode(png[pos + 4]!, png[pos + 5]!, png[pos + 6]!, png[pos + 7]!);
+export const chunkType = (png: Uint8Array, pos: number) => String.fromCharCode(png[pos + 4]!, png[pos + 5]!, png[pos + 6]!, png[pos + 7]!);
 
 const isCritical = (type: string) => type.charCodeAt(0) >= 65 && type.charCodeAt(0) <= 90;
 
