@@ -17,7 +17,7 @@ export interface OrtRun {
 export interface DecodeTiming {
   width: number;
   height: number;
-  /** Medians: sharp decode (the service's decodePng), preprocess (to RGB8, resize, normalize), both. */
+  /** Medians: decode (the service's decodePng: png-fast.ts for these plain RGB PNGs), preprocess (to RGB8, resize, normalize), both. */
   decodeMs: number;
   preprocessMs: number;
   totalMs: number;

@@ -1,16 +1,20 @@
 import { performance } from 'node:perf_hooks';
 import type { Worker } from 'node:worker_threads';
 import { startModuleWorker } from '../workers/module-worker.js';
-import type { RawImage } from '../preprocess/types.js';
+import { DecodeError, type InspectedPng } from '../image/decode-png.js';
 import type { SpecFallbacks } from './model-spec.js';
 import type { Spinning } from './threads.js';
 import type { FromWorker, ModelIdentity, ToWorker, WorkerInit } from './protocol.js';
 
-/** Classifies decoded images; the rest of the service depends on this, not on ONNX Runtime. */
+/** Classifies images; the rest of the service depends on this, not on ONNX Runtime. */
 export interface Classifier {
   readonly model: ModelIdentity;
-  /** Resolves to [p(class 0), p(class 1)]; class 1 is the leak class. */
-  classify(image: RawImage): Promise<[number, number]>;
+  /**
+   * Decodes (in the worker) and classifies an upload that passed inspectPng. Resolves to
+   * [p(class 0), p(class 1)], class 1 being the leak class; rejects with a DecodeError when the
+   * image cannot be decoded, and with an InferenceError when inference fails.
+   */
+  classify(image: InspectedPng): Promise<[number, number]>;
   /** True while at least one worker is up. */
   isReady(): boolean;
   stats(): ClassifierStats;
@@ -61,7 +65,7 @@ export class ClassifierStartError extends Error {
 }
 
 interface Pending {
-  image: RawImage;
+  image: InspectedPng;
   enqueuedAt: number;
   resolve: (p: [number, number]) => void;
   reject: (err: Error) => void;
@@ -166,7 +170,7 @@ export async function startClassifier(options: ClassifierOptions): Promise<Class
       msg.results.forEach((r, i) => {
         const p = batch[i]!;
         if (r.ok) p.resolve(r.probabilities);
-        else p.reject(new InferenceError(r.message));
+        else p.reject(r.corrupt ? new DecodeError('corrupt', r.message) : new InferenceError(r.message));
       });
       pump();
     });

@@ -1,4 +1,4 @@
-import type { RawImage } from '../preprocess/types.js';
+import type { InspectedPng } from '../image/decode-png.js';
 import type { ModelSpec, SpecFallbacks } from './model-spec.js';
 import type { SessionThreads } from './threads.js';
 
@@ -19,12 +19,14 @@ export interface ModelIdentity {
   metadata: Readonly<Record<string, string>>;
 }
 
-export type ImageResult = { ok: true; probabilities: [number, number] } | { ok: false; message: string };
+/** `corrupt`: the image could not be decoded (the upload's fault), as opposed to a failed inference. */
+export type ImageResult = { ok: true; probabilities: [number, number] } | { ok: false; message: string; corrupt?: true };
 
-export type ToWorker = { type: 'run'; batch: number; images: RawImage[] };
+/** Images as uploaded (checked up to their header: inspectPng); the worker decodes them. */
+export type ToWorker = { type: 'run'; batch: number; images: InspectedPng[] };
 
 export type FromWorker =
   | { type: 'ready'; model: ModelIdentity }
   | { type: 'failed'; message: string }
-  /** `runMs`: preprocessing and inference of the whole batch. */
+  /** `runMs`: decoding, preprocessing and inference of the whole batch. */
   | { type: 'result'; batch: number; results: ImageResult[]; runMs: number };

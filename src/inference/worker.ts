@@ -2,7 +2,8 @@ import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
-import { preprocess, sampleLength } from '../preprocess/index.js';
+import { DecodeError, decodeInspected } from '../image/decode-png.js';
+import { type RawImage, preprocess, sampleLength } from '../preprocess/index.js';
 import { type LoadedModel, loadModel } from './model-loader.js';
 import { toProbabilities } from './postprocess.js';
 import type { FromWorker, ImageResult, ToWorker, WorkerInit } from './protocol.js';
@@ -10,7 +11,9 @@ import type { FromWorker, ImageResult, ToWorker, WorkerInit } from './protocol.j
 /*
  * An inference worker: owns one ONNX Runtime session, so that `session.run`, which blocks its
  * thread for the whole inference, never blocks the event loop that serves HTTP.
- * Stages here: preprocess (to RGB8 → resize → normalize) → run → postprocess (probabilities).
+ * Stages here: decode (PNG → raw samples) → preprocess (to RGB8 → resize → normalize) → run →
+ * postprocess (probabilities). Decoding here, between runs, keeps it off the event loop and from
+ * competing for the cores with a run in progress.
  */
 
 const port = parentPort!;
@@ -25,14 +28,21 @@ async function runBatch(model: LoadedModel, msg: Extract<ToWorker, { type: 'run'
   const good: number[] = [];
   const batchSize = Math.max(msg.images.length, spec.fixedBatch ?? 0);
   const tensor = new Float32Array(batchSize * sample);
-  msg.images.forEach((image, i) => {
+  for (const [i, image] of msg.images.entries()) {
+    let raw: RawImage;
     try {
-      preprocess(image, spec, tensor, good.length * sample);
+      raw = await decodeInspected(image);
+    } catch (err) {
+      results[i] = err instanceof DecodeError ? { ok: false, message: err.message, corrupt: true } : { ok: false, message: `decoding failed: ${errorMessage(err)}` };
+      continue;
+    }
+    try {
+      preprocess(raw, spec, tensor, good.length * sample);
       good.push(i);
     } catch (err) {
       results[i] = { ok: false, message: `preprocessing failed: ${errorMessage(err)}` };
     }
-  });
+  }
   if (good.length > 0) {
     const n = spec.fixedBatch ?? good.length;
     const dims = spec.layout === 'NCHW' ? [n, 3, spec.height, spec.width] : [n, spec.height, spec.width, 3];

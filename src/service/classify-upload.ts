@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Config } from '../config.js';
 import { Errors } from '../errors.js';
-import { DecodeError, type DecodeLimits, decodePng } from '../image/decode-png.js';
+import { DecodeError, type DecodeLimits, inspectPng } from '../image/decode-png.js';
 import { hasPngSignature } from '../image/png-signature.js';
 import type { Classifier } from '../inference/classifier.js';
 import { type Decision, type Thresholds, decide } from '../policy/severity.js';
@@ -29,21 +29,26 @@ export function classifyDeps(config: Config, classifier: Classifier): ClassifyDe
 
 /**
  * The classification path shared by the HTTP API and the CLI:
- * check the PNG signature → decode → classify (inference worker) → apply the severity policy.
- * Throws ApiErrors for bad uploads.
+ * check the PNG signature → inspect (chunks, header, size limit) → decode and classify (inference
+ * worker) → apply the severity policy. Throws ApiErrors for bad uploads.
  */
 export async function classifyUpload(bytes: Uint8Array, deps: ClassifyDeps): Promise<Classification> {
   if (bytes.length === 0) throw Errors.emptyFile();
   if (!hasPngSignature(bytes)) throw Errors.notPng();
-  let raw;
+  const toApiError = (err: unknown) => {
+    if (!(err instanceof DecodeError)) return err;
+    if (err.kind === 'too_large') return Errors.imageTooLarge(err.width, err.height, deps.limits.maxPixels);
+    return Errors.invalidPng('the file is corrupt or truncated');
+  };
+  let image;
   try {
-    raw = await decodePng(bytes, deps.limits);
+    image = inspectPng(bytes, deps.limits);
   } catch (err) {
-    if (!(err instanceof DecodeError)) throw err;
-    if (err.kind === 'too_large') throw Errors.imageTooLarge(err.width, err.height, deps.limits.maxPixels);
-    throw Errors.invalidPng('the file is corrupt or truncated');
+    throw toApiError(err);
   }
-  const classified = deps.classifier.classify(raw);
+  const classified = deps.classifier.classify(image).catch((err: unknown) => {
+    throw toApiError(err);
+  });
   // Hashed while the inference worker runs, off the request's critical path.
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   const probabilities = await classified;
@@ -53,6 +58,6 @@ export async function classifyUpload(bytes: Uint8Array, deps: ClassifyDeps): Pro
     ...decision,
     label: decision.isLeak ? labels[1] : labels[0],
     probabilities,
-    image: { sha256, width: raw.width, height: raw.height },
+    image: { sha256, width: image.header.width, height: image.header.height },
   };
 }

@@ -4,7 +4,8 @@ import { getPriority } from 'node:os';
 import { describe, it } from 'node:test';
 import { type ClassifierOptions, InferenceError, startClassifier } from '../../src/inference/classifier.js';
 import { SPINNING } from '../../src/inference/threads.js';
-import type { RawImage } from '../../src/preprocess/types.js';
+import { DecodeError, type InspectedPng, inspectPng } from '../../src/image/decode-png.js';
+import { encodePng } from '../../src/synth/png-encode.js';
 import { DEFAULT_MODEL, fixtureModel } from '../helpers/paths.js';
 
 interface Expected {
@@ -18,10 +19,13 @@ const options = (model: string, extra: Partial<ClassifierOptions> = {}): Classif
   modelPath: fixtureModel(model), fallbacks: FALLBACKS, workers: 1, intraOpThreads: 1, spinning: 'during-runs', nice: 0, maxBatch: 4, ...extra,
 });
 
-function solid(width: number, height: number, rgb: [number, number, number]): RawImage {
-  const data = new Uint8Array(width * height * 3);
-  for (let i = 0; i < data.length; i++) data[i] = rgb[i % 3]!;
-  return { data, width, height, channels: 3, depth: 8 };
+const LIMITS = { maxPixels: 10_000_000 };
+
+/** A one-colour RGB PNG, as classify takes it: inspected, not decoded (the worker decodes). */
+function solid(width: number, height: number, rgb: [number, number, number]): InspectedPng {
+  const samples = new Uint8Array(width * height * 3);
+  for (let i = 0; i < samples.length; i++) samples[i] = rgb[i % 3]!;
+  return inspectPng(encodePng({ width, height, colour: { type: 'rgb', depth: 8 }, samples }), LIMITS);
 }
 
 const RED = solid(32, 32, [255, 0, 0]);
@@ -89,13 +93,17 @@ describe('classifier', () => {
     });
   });
 
-  it('fails one request whose pixels are inconsistent, and keeps serving the others', async (t) => {
+  it('fails one request whose PNG does not decode (a DecodeError, the upload\'s fault), and keeps serving the others in its batch', async (t) => {
     const classifier = await startClassifier(options('tiny-logits2.onnx'));
     t.after(() => classifier.close());
-    const broken: RawImage = { data: new Uint8Array(5), width: 32, height: 32, channels: 3, depth: 8 };
+    // A sound header and chunk structure (inspectPng passes), but image data that is not zlib.
+    const png = Buffer.from(RED.png);
+    png.fill(0x55, 41, png.length - 20);
+    const broken = inspectPng(png, LIMITS);
     const results = await Promise.allSettled([classifier.classify(RED), classifier.classify(broken), classifier.classify(RED)]);
     assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled']);
-    assert.ok(results[1].status === 'rejected' && results[1].reason instanceof InferenceError);
+    assert.ok(results[1].status === 'rejected' && results[1].reason instanceof DecodeError && results[1].reason.kind === 'corrupt');
+    assert.ok(!(results[1].reason instanceof InferenceError));
   });
 
   it('refuses a model with an unsupported output, naming the path and the fix', async () => {

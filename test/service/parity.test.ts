@@ -3,14 +3,15 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../../src/config.js';
-import { decodePng } from '../../src/image/decode-png.js';
+import { inspectPng } from '../../src/image/decode-png.js';
 import { type Classifier, startClassifier } from '../../src/inference/classifier.js';
 import { classifierOptions } from '../../src/server.js';
 import { DEFAULT_MODEL } from '../helpers/paths.js';
 
 /*
  * Training/serving parity: PyTorch's probabilities (training/make_parity_fixtures.py, through
- * training/leakwatch_preprocess.py) against the service's own decode → preprocess → ONNX Runtime.
+ * training/leakwatch_preprocess.py) against the service's own decode → preprocess → ONNX Runtime
+ * (the inference worker's, the path an upload takes).
  */
 const dir = new URL('../fixtures/parity/', import.meta.url);
 interface Fixture {
@@ -43,9 +44,9 @@ describe('training/serving parity on the default model', () => {
     const deltas: { file: string; delta: number; resized: boolean }[] = [];
     for (const [file, want] of Object.entries(expected)) {
       const bytes = readFileSync(fileURLToPath(new URL(file, dir)));
-      const raw = await decodePng(bytes, { maxPixels: 40_000_000 });
-      assert.deepEqual([raw.width, raw.height], [want.width, want.height], file);
-      const [pNormal, pLeak] = await classifier.classify(raw);
+      const image = inspectPng(bytes, { maxPixels: 40_000_000 });
+      assert.deepEqual([image.header.width, image.header.height], [want.width, want.height], file);
+      const [pNormal, pLeak] = await classifier.classify(image);
       const delta = Math.max(Math.abs(pNormal - want.probs[0]), Math.abs(pLeak - want.probs[1]));
       const resized = want.width !== 224 || want.height !== 224;
       deltas.push({ file, delta, resized });
