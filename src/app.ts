@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import cors from '@fastify/cors';
-import helmet from '@fastify/helmet';
 import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -11,6 +10,7 @@ import { type Config, corsOrigins, trustProxySetting } from './config.js';
 import { ErrorBody, Errors } from './errors.js';
 import { clientErrorHandler } from './http/client-error.js';
 import { installErrorHandling } from './http/error-handler.js';
+import { installSecurityHeaders } from './http/security-headers.js';
 import type { Classifier } from './inference/classifier.js';
 import { createAdmission } from './http/admission.js';
 import { SECURITY_SCHEMES, installAccessControl, redactUrlCredentials } from './http/access.js';
@@ -98,7 +98,7 @@ export async function buildApp({ config, classifier, history, keys, logger }: Ap
 
   // Security headers on every response. The service is usually reached over plain HTTP on a plant
   // network, so no upgrade-insecure-requests (it would break /docs there) and no HSTS.
-  await app.register(helmet, {
+  installSecurityHeaders(app, {
     hsts: false,
     contentSecurityPolicy: { directives: { upgradeInsecureRequests: null, 'img-src': ["'self'", 'data:'] } },
   });
