@@ -189,7 +189,8 @@ export function decodePlainPng(png: Uint8Array): RawImage | undefined {
   let data: Uint8Array;
   try {
     const idat = chunks.idat.length === 1 ? chunks.idat[0]! : Buffer.concat(chunks.idat);
-    const inflated = inflateSync(idat, { maxOutputLength: expected, info: true }) as unknown as { buffer: Buffer; engine: { bytesWritten: number } };
+    // One output chunk of exactly the image's size: no concatenation of 16 kB pieces afterwards.
+    const inflated = inflateSync(idat, { maxOutputLength: expected, chunkSize: Math.max(64, expected), info: true }) as unknown as { buffer: Buffer; engine: { bytesWritten: number } };
     // All of the image data, and nothing after the zlib stream.
     if (inflated.buffer.length !== expected || inflated.engine.bytesWritten !== idat.length) return undefined;
     data = new Uint8Array(inflated.buffer.buffer, inflated.buffer.byteOffset, inflated.buffer.length);
