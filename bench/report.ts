@@ -55,7 +55,7 @@ export function formatReport(r: BenchResults): string {
     `INFERENCE_SPINNING=${t.inferenceSpinning} INFERENCE_NICE=${t.inferenceNice} ` +
     `MAX_QUEUE_DELAY_MS=${t.maxQueueDelayMs} MAX_QUEUE=${t.maxQueue} SQLITE_SYNCHRONOUS=${t.sqliteSynchronous}; ${r.plan.warmupSeconds} s warm-up per cell`);
   out.push(loadTable(r.load.cells, r.raw.best.imgPerSec));
-  out.push(`ratio: img/s ÷ raw ORT best; hz: GET /healthz ms; batch, batch ms: mean images per inference run and its mean time (preprocess + ORT, in the worker); busy: share of the window the workers ran batches; cpu: cores used by the server / by the load generator`);
+  out.push(`ratio: img/s ÷ raw ORT best; hz: GET /healthz ms; batch, batch ms: mean images per inference run and its mean time (decode + preprocess + ORT, in the worker); busy: share of the window the workers ran batches; cpu: cores used by the server / by the load generator`);
   out.push(`server log lines ≥ warn, by pino level: ${JSON.stringify(r.load.serverLog)}`);
 
   if (r.sweep) {

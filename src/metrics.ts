@@ -54,7 +54,7 @@ export function createMetrics(model: ModelIdentity, stats: () => ClassifierStats
     }),
     batchDuration: new Histogram({
       name: 'leakwatch_inference_batch_duration_seconds',
-      help: 'Time to preprocess and run one inference batch',
+      help: 'Time to decode, preprocess and run one inference batch',
       buckets: [0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 1, 2],
       registers: [registry],
     }),
