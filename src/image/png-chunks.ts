@@ -12,36 +12,49 @@ const SIGNATURE_LENGTH = 8;
 const KEPT_ANCILLARY = new Set(['tRNS']);
 
 /** The 4-letter type of the chunk that starts at `pos`. */
-export const chunkType = (png: Uint8Array, pos: number) => String.fromCharCode(png[pos + 4]!, png[pos + 5]!, png[pos + 6]!, png[pos + 7]!);
+const chunkType = (png: Uint8Array, pos: number) => String.fromCharCode(png[pos + 4]!, png[pos + 5]!, png[pos + 6]!, png[pos + 7]!);
 
 const isCritical = (type: string) => type.charCodeAt(0) >= 65 && type.charCodeAt(0) <= 90;
 
-export function keepEssentialChunks(png: Uint8Array): Uint8Array | undefined {
+/** Where a chunk lies in the file: `start` at its length field, `end` just after its CRC. */
+export interface ChunkSpan {
+  type: string;
+  start: number;
+  end: number;
+}
+
+/**
+ * The chunks after the signature, in order, up to and including IEND. Whatever follows IEND (a
+ * second image, a ZIP, padding) is not part of this PNG: `trailing` says whether anything does.
+ * Undefined when a chunk runs past the end of the data. Reads lengths and types only; no CRC.
+ */
+export function chunkSpans(png: Uint8Array): { spans: ChunkSpan[]; trailing: boolean } | undefined {
   const view = new DataView(png.buffer, png.byteOffset, png.byteLength);
-  const kept: Uint8Array[] = [png.subarray(0, SIGNATURE_LENGTH)];
+  const spans: ChunkSpan[] = [];
   let pos = SIGNATURE_LENGTH;
-  let dropped = false;
   while (pos < png.length) {
     if (pos + 12 > png.length) return undefined;
-    const length = view.getUint32(pos);
-    const end = pos + 12 + length;
+    const end = pos + 12 + view.getUint32(pos);
     if (end > png.length) return undefined;
     const type = chunkType(png, pos);
-    if (isCritical(type) || KEPT_ANCILLARY.has(type)) kept.push(png.subarray(pos, end));
-    else dropped = true;
+    spans.push({ type, start: pos, end });
     pos = end;
-    // Whatever follows IEND (a second image, a ZIP, padding) is not part of this PNG.
-    if (type === 'IEND') {
-      dropped ||= pos < png.length;
-      break;
-    }
+    if (type === 'IEND') break;
   }
-  if (!dropped) return png;
-  const out = new Uint8Array(kept.reduce((n, k) => n + k.length, 0));
-  let offset = 0;
-  for (const k of kept) {
-    out.set(k, offset);
-    offset += k.length;
+  return { spans, trailing: pos < png.length };
+}
+
+export function keepEssentialChunks(png: Uint8Array): Uint8Array | undefined {
+  const walked = chunkSpans(png);
+  if (!walked) return undefined;
+  const kept = walked.spans.filter(({ type }) => isCritical(type) || KEPT_ANCILLARY.has(type));
+  if (kept.length === walked.spans.length && !walked.trailing) return png;
+  const out = new Uint8Array(SIGNATURE_LENGTH + kept.reduce((n, k) => n + k.end - k.start, 0));
+  out.set(png.subarray(0, SIGNATURE_LENGTH));
+  let offset = SIGNATURE_LENGTH;
+  for (const { start, end } of kept) {
+    out.set(png.subarray(start, end), offset);
+    offset += end - start;
   }
   return out;
 }

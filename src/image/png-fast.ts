@@ -1,6 +1,6 @@
 import { crc32, inflateSync } from 'node:zlib';
 import type { RawImage } from '../preprocess/types.js';
-import { chunkType, readPngHeader } from './png-chunks.js';
+import { chunkSpans, readPngHeader } from './png-chunks.js';
 
 /*
  * A fast path for the PNGs that sensors send: non-interlaced, 8-bit grey, grey + alpha, RGB, RGBA
@@ -15,7 +15,6 @@ import { chunkType, readPngHeader } from './png-chunks.js';
  * pixels or refusal, stands.
  */
 
-const SIGNATURE_LENGTH = 8;
 
 /** Bytes per pixel of the plain variants, by `colour type/bit depth`; absent: not plain. */
 const BYTES_PER_PIXEL: Readonly<Record<string, number>> = {
@@ -36,39 +35,32 @@ interface Chunks {
   idat: Uint8Array[];
 }
 
-/** The chunks after IHDR, if they are exactly [PLTE] [tRNS] IDAT… IEND with valid CRCs. */
+/** The chunks after IHDR, if they are exactly [PLTE] [tRNS] IDAT… IEND, ending the data, with valid CRCs. */
 function readChunks(png: Uint8Array, colourType: number): Chunks | undefined {
+  const walked = chunkSpans(png);
+  if (!walked || walked.trailing) return undefined;
   const view = new DataView(png.buffer, png.byteOffset, png.byteLength);
   const out: Chunks = { idat: [] };
-  let pos = SIGNATURE_LENGTH;
-  let first = true;
-  while (pos + 12 <= png.length) {
-    const length = view.getUint32(pos);
-    const end = pos + 12 + length;
-    if (end > png.length || crc32(png.subarray(pos + 4, end - 4)) !== view.getUint32(end - 4)) return undefined;
-    const type = chunkType(png, pos);
-    const data = png.subarray(pos + 8, end - 4);
-    pos = end;
-    if (first) {
-      first = false; // IHDR, read by the caller
-      continue;
-    }
+  for (const [index, { type, start, end }] of walked.spans.entries()) {
+    if (crc32(png.subarray(start + 4, end - 4)) !== view.getUint32(end - 4)) return undefined;
+    if (index === 0) continue; // IHDR, read by the caller
+    const data = png.subarray(start + 8, end - 4);
     const afterIdat = out.idat.length > 0;
     if (type === 'IDAT') {
       out.idat.push(data);
     } else if (type === 'IEND') {
-      return afterIdat && length === 0 && pos === png.length ? out : undefined;
+      return afterIdat && data.length === 0 ? out : undefined;
     } else if (type === 'PLTE' && !afterIdat && !out.palette && !out.alpha && colourType === 3) {
-      if (length === 0 || length % 3 !== 0 || length > 768) return undefined;
+      if (data.length === 0 || data.length % 3 !== 0 || data.length > 768) return undefined;
       out.palette = data;
     } else if (type === 'tRNS' && !afterIdat && !out.alpha && out.palette) {
-      if (length === 0 || length > out.palette.length / 3) return undefined;
+      if (data.length === 0 || data.length > out.palette.length / 3) return undefined;
       out.alpha = data;
     } else {
       return undefined;
     }
   }
-  return undefined;
+  return undefined; // no IEND
 }
 
 /**
