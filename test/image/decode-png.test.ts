@@ -8,7 +8,7 @@ import { DecodeError, decodePng } from '../../src/image/decode-png.js';
 import type { RawImage } from '../../src/preprocess/index.js';
 import { type PngColour, encodePng, pngChunk } from '../../src/synth/png-encode.js';
 import { ROOT } from '../helpers/paths.js';
-import { flipLast, ihdr } from '../helpers/png-bytes.js';
+import { IEND, SIGNATURE, assemble, chunkOf, chunksOf, flipLast, ihdr } from '../helpers/png-bytes.js';
 
 /*
  * decodePng against hand-computed expectations. Images are written with our own encoder (every
@@ -18,31 +18,7 @@ import { flipLast, ihdr } from '../helpers/png-bytes.js';
  * bit-replicated to 8 bits; colour-management chunks are ignored (samples arrive as stored).
  */
 
-const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-const IEND = pngChunk('IEND', new Uint8Array(0));
 const LIMITS = { maxPixels: 1_000_000 };
-
-interface Chunk {
-  type: string;
-  data: Buffer;
-  /** The whole chunk: length, type, data, CRC. */
-  bytes: Buffer;
-}
-
-function chunksOf(png: Buffer): Chunk[] {
-  const out: Chunk[] = [];
-  for (let o = SIGNATURE.length; o < png.length;) {
-    const length = png.readUInt32BE(o);
-    out.push({ type: png.toString('latin1', o + 4, o + 8), data: png.subarray(o + 8, o + 8 + length), bytes: png.subarray(o, o + 12 + length) });
-    o += 12 + length;
-  }
-  return out;
-}
-
-const chunk = (png: Buffer, type: string) => chunksOf(png).find((c) => c.type === type)!;
-const assemble = (...chunks: Buffer[]) => Buffer.concat([SIGNATURE, ...chunks]);
-
-/** A copy with its last byte inverted: breaks a chunk's CRC, or a zlib stream's Adler-32. */
 
 /** Deterministic samples in [0, max], hitting both ends and (for 16-bit) distinct low bytes. */
 function samplesFor(count: number, max: number): number[] {
@@ -201,7 +177,7 @@ describe('decodePng: every colour type and bit depth, exact samples', () => {
     for (const { colour, stored, max, width, height, channels, depth, expected } of cases) {
       const samples = samplesFor(width * height * stored, max);
       const interlaced = png(width, height, colour, samples, { interlace: true });
-      assert.equal(chunk(interlaced, 'IHDR').data[12], 1, 'the file really is interlaced');
+      assert.equal(chunkOf(interlaced, 'IHDR').data[12], 1, 'the file really is interlaced');
       const raw = await decodePng(interlaced, LIMITS);
       assertImage(raw, { width, height, channels, depth, data: expected(samples) });
       const plain = await decodePng(png(width, height, colour, samples), LIMITS);
@@ -219,7 +195,7 @@ describe('decodePng: every colour type and bit depth, exact samples', () => {
     const samples = samplesFor(4 * 3 * 3, 255);
     // A real Display P3 profile, as sharp embeds it.
     const p3 = await sharp(Buffer.alloc(4 * 4 * 3, 100), { raw: { width: 4, height: 4, channels: 3 } }).withIccProfile('p3').png().toBuffer();
-    const iccp = chunk(p3, 'iCCP').bytes;
+    const iccp = chunkOf(p3, 'iCCP').bytes;
     const gama = pngChunk('gAMA', Buffer.from([0, 0, 0x27, 0x10])); // gamma 0.1: would change every mid-tone
     for (const extra of [[iccp], [gama], [pngChunk('iCCP', Buffer.concat([Buffer.from('bogus\0\0'), deflateSync(Buffer.from('not a profile'))]))]]) {
       const raw = await decodePng(png(4, 3, { type: 'rgb', depth: 8 }, samples, { extra }), LIMITS);
@@ -258,8 +234,8 @@ describe('decodePng: header checks come before decoding', () => {
 
 describe('decodePng: broken PNGs are corrupt', () => {
   const good = png(4, 3, { type: 'rgb', depth: 8 }, samplesFor(36, 255));
-  const head = chunk(good, 'IHDR').bytes;
-  const idat = chunk(good, 'IDAT');
+  const head = chunkOf(good, 'IHDR').bytes;
+  const idat = chunkOf(good, 'IDAT');
   it('the intact image decodes (control)', async () => {
     assert.deepEqual(Array.from((await decodePng(good, LIMITS)).data), samplesFor(36, 255));
   });
@@ -349,8 +325,8 @@ describe('decodePng: odd but well-formed files (the policy is in each test name)
       data.writeUInt32BE(sequence, 0);
       return pngChunk('fdAT', data);
     };
-    const { bytes: head } = chunk(base, 'IHDR');
-    const { bytes: idat } = chunk(base, 'IDAT');
+    const { bytes: head } = chunkOf(base, 'IHDR');
+    const { bytes: idat } = chunkOf(base, 'IDAT');
     const animated = assemble(head, actl(2), fctl(0), idat, fctl(1), fdat(2), IEND);
     const hiddenDefault = assemble(head, actl(1), idat, fctl(0), fdat(1), IEND);
     for (const bytes of [animated, hiddenDefault]) {
@@ -366,13 +342,13 @@ describe('decodePng: odd but well-formed files (the policy is in each test name)
   });
 
   it('a missing IEND is tolerated: the image is complete once IDAT ends', async () => {
-    const { bytes: head } = chunk(base, 'IHDR');
-    const { bytes: idat } = chunk(base, 'IDAT');
+    const { bytes: head } = chunkOf(base, 'IHDR');
+    const { bytes: idat } = chunkOf(base, 'IDAT');
     assertImage(await decodePng(assemble(head, idat), LIMITS), { width: 4, height: 3, channels: 3, depth: 8, data: samples });
   });
 
   it('extra image data after the last row is ignored (libpng\'s benign "too much image data")', async () => {
-    const { bytes: head } = chunk(base, 'IHDR');
+    const { bytes: head } = chunkOf(base, 'IHDR');
     // Five rows (filter byte + 12 samples) for a three-row image: the first row 77s, the rest 0s.
     const rows = Buffer.alloc(5 * 13, 0).fill(77, 1, 13);
     const decoded = await decodePng(assemble(head, pngChunk('IDAT', deflateSync(rows)), IEND), LIMITS);

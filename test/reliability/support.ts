@@ -3,41 +3,11 @@
  * check, and a uniform view of responses from inject() and from raw sockets.
  */
 import assert from 'node:assert/strict';
-import { pngChunk } from '../../src/synth/png-encode.js';
 import type { TestApp } from '../helpers/build-app.js';
 import { patternPng } from '../helpers/images.js';
 import { predictForm } from '../helpers/multipart.js';
 
-export const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-export const IEND = pngChunk('IEND', new Uint8Array(0));
-
-export interface Chunk {
-  type: string;
-  data: Buffer;
-  /** The whole chunk: length, type, data, CRC. */
-  bytes: Buffer;
-}
-
-/** The chunks of a well-formed PNG (stops at the first chunk that runs past the end). */
-export function chunksOf(png: Buffer): Chunk[] {
-  const out: Chunk[] = [];
-  for (let o = SIGNATURE.length; o + 12 <= png.length;) {
-    const length = png.readUInt32BE(o);
-    if (o + 12 + length > png.length) break;
-    out.push({ type: png.toString('latin1', o + 4, o + 8), data: png.subarray(o + 8, o + 8 + length), bytes: png.subarray(o, o + 12 + length) });
-    o += 12 + length;
-  }
-  return out;
-}
-
-export const chunkOf = (png: Buffer, type: string): Chunk => {
-  const found = chunksOf(png).find((c) => c.type === type);
-  assert.ok(found, `no ${type} chunk`);
-  return found;
-};
-
-export const assemble = (...chunks: Buffer[]): Buffer => Buffer.concat([SIGNATURE, ...chunks]);
-export { flipLast, ihdr } from '../helpers/png-bytes.js';
+export { type Chunk, IEND, SIGNATURE, assemble, chunkOf, chunksOf, flipLast, ihdr } from '../helpers/png-bytes.js';
 
 /** A small valid PNG; different seeds give different bytes (so image hashes differ). */
 export const validPng = (seed = 1): Buffer => patternPng(24, 16, seed);
