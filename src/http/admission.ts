@@ -1,7 +1,8 @@
 /**
  * Backpressure: a bound on the predict requests in the service at once, from the moment they
  * arrive (before their body is read) until they are answered. It bounds memory as well as the
- * queue, since every admitted request may hold an upload and its decoded pixels.
+ * queue, since every admitted request may hold an upload (decoded only in the inference worker,
+ * one image at a time).
  */
 export interface Admission {
   tryEnter(): boolean;
