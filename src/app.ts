@@ -14,6 +14,7 @@ import { installSecurityHeaders } from './http/security-headers.js';
 import type { Classifier } from './inference/classifier.js';
 import { createAdmission } from './http/admission.js';
 import { SECURITY_SCHEMES, installAccessControl, redactUrlCredentials } from './http/access.js';
+import { metricsSource } from './cluster-metrics.js';
 import { createMetrics } from './metrics.js';
 import healthRoutes from './routes/health.js';
 import metricsRoute from './routes/metrics.js';
@@ -89,7 +90,11 @@ export async function buildApp({ config, classifier, history, keys, logger }: Ap
     metrics.batchSize.observe(size);
     metrics.batchDuration.observe(ms / 1000);
   });
-  app.addHook('onClose', async () => unobserve());
+  const metricsText = metricsSource(metrics.registry);
+  app.addHook('onClose', async () => {
+    unobserve();
+    metricsText.close();
+  });
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.httpDuration.observe({ route, method: request.method, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
@@ -138,7 +143,7 @@ export async function buildApp({ config, classifier, history, keys, logger }: Ap
     stats: () => classifier.stats(),
     metrics,
   });
-  await app.register(metricsRoute, { metrics });
+  await app.register(metricsRoute, { source: metricsText });
   await app.register(historyRoute, { history });
   await app.register(sensorsRoute, { history });
   return app;

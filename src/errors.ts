@@ -71,6 +71,8 @@ export const Errors = {
     new ApiError(503, 'store_unavailable', doing === 'record'
       ? 'The prediction could not be recorded because the history store is unavailable; nothing was saved. Retry later.'
       : 'The history store is unavailable. Retry later.', { 'retry-after': '5' }),
+  metricsUnavailable: () =>
+    new ApiError(503, 'metrics_unavailable', 'The metrics of the other server processes could not be collected. Retry shortly.', { 'retry-after': '1' }),
   inferenceFailed: () =>
     new ApiError(500, 'inference_failed', 'The model failed to classify this image. The failure has been logged.'),
   internal: () => new ApiError(500, 'internal_error', 'An internal error occurred. It has been logged.'),

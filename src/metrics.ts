@@ -19,6 +19,8 @@ export function createMetrics(model: ModelIdentity, stats: () => ClassifierStats
     name: 'leakwatch_model_info',
     help: 'The model being served (value 1)',
     labelNames: ['path', 'sha256', 'labels'],
+    // Merged across `serve --workers` processes, which all serve the same model: 1, not N.
+    aggregator: 'first',
     registers: [registry],
   }).set({ path: model.path, sha256: model.sha256, labels: model.spec.labels.join(',') }, 1);
   new Gauge({

@@ -1,6 +1,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import type { Config } from '../config.js';
+import { serveClusterMetrics } from '../cluster-metrics.js';
 import { migrateDatabase } from '../server.js';
 
 const RESTART_DELAY_MS = 1_000;
@@ -53,6 +54,7 @@ export async function runPrimary(config: Config, graceMs: number): Promise<void>
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  serveClusterMetrics();
   for (let i = 0; i < config.workers; i++) fork();
 }
 

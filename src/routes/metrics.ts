@@ -1,24 +1,30 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
-import { errorResponses } from '../errors.js';
+import { ClusterMetricsError, type MetricsSource } from '../cluster-metrics.js';
+import { Errors, errorResponses } from '../errors.js';
 import { KEY_SECURITY } from '../http/access.js';
-import type { Metrics } from '../metrics.js';
 
-const metricsRoute: FastifyPluginAsyncTypebox<{ metrics: Metrics }> = async (app, { metrics }) => {
+const metricsRoute: FastifyPluginAsyncTypebox<{ source: MetricsSource }> = async (app, { source }) => {
   app.get('/metrics', {
     schema: {
       summary: 'Prometheus metrics',
-      description: 'Request latency, inference batches, queue depth, predictions by label and severity, the model, and process metrics, in the Prometheus text format.',
+      description: 'Request latency, inference batches, queue depth, predictions by label and severity, the model, and process metrics, in the Prometheus text format. Under `serve --workers N`, the sum over every server process.',
       tags: ['health'],
       produces: ['text/plain'],
-      response: { 200: Type.String(), ...errorResponses(401, 403, 429) },
+      response: { 200: Type.String(), ...errorResponses(401, 403, 429, 503) },
       security: KEY_SECURITY,
     },
     config: { scope: 'read' },
     logLevel: 'warn',
   }, async (_request, reply) => {
-    const text = await metrics.registry.metrics();
-    return reply.type(metrics.registry.contentType).send(text);
+    let text: string;
+    try {
+      text = await source.text();
+    } catch (err) {
+      if (err instanceof ClusterMetricsError) throw Object.assign(Errors.metricsUnavailable(), { cause: err });
+      throw err;
+    }
+    return reply.type(source.contentType).send(text);
   });
 };
 

@@ -6,9 +6,7 @@ import { loadConfig } from '../../src/config.js';
 import { openHistory } from '../../src/server.js';
 import type { HistoryStore } from '../../src/store/history-store.js';
 import type { NewPrediction, PredictionRecord } from '../../src/store/record.js';
-import { runCli, startServerProcess } from '../helpers/cli.js';
-import { patternPng } from '../helpers/images.js';
-import { predictForm } from '../helpers/multipart.js';
+import { runCli } from '../helpers/cli.js';
 import { type TestPostgres, startPostgres } from '../helpers/postgres.js';
 import { testRecord } from '../helpers/records.js';
 import { tempDir } from '../helpers/temp-dir.js';
@@ -107,28 +105,5 @@ describe('leakwatch db and history commands', () => {
     assert.equal(readFileSync(file, 'utf8').split('\n').length, 3);
     const missing = await runCli(['history', 'import', join(dir, 'nope.csv'), '--database-url', target]);
     assert.match(missing.stderr, /cannot read .*nope\.csv \(ENOENT\)/);
-  });
-});
-
-describe('leakwatch serve --workers', () => {
-  it('serves one port from two processes that share one history, and stops on SIGTERM', async (t) => {
-    const dir = tempDir(t);
-    const server = await startServerProcess({ DATABASE_URL: `sqlite:${join(dir, 'p.db')}`, WORKERS: '2' });
-    try {
-      const results = await Promise.all(Array.from({ length: 8 }, async (_, i) => {
-        const { payload, headers } = predictForm(patternPng(48, 48, i + 1), 'multi');
-        return fetch(`${server.url}/predict`, { method: 'POST', body: payload, headers });
-      }));
-      assert.deepEqual(results.map((r) => r.status), Array(8).fill(200));
-      const rows = (await (await fetch(`${server.url}/prediction_history`)).json()) as PredictionRecord[];
-      assert.equal(rows.length, 8);
-      // Each worker logs its own "listening" line (pino adds its pid).
-      const deadline = Date.now() + 20_000;
-      while ((server.output().match(/Server listening/g) ?? []).length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-      const pids = new Set([...server.output().matchAll(/"pid":(\d+)[^\n]*Server listening/g)].map((m) => m[1]));
-      assert.equal(pids.size, 2, server.output());
-    } finally {
-      assert.equal(await server.stop('SIGTERM'), 0);
-    }
   });
 });
