@@ -7,7 +7,7 @@ import { parse as parseCsv } from 'csv-parse';
 import { Presets, SingleBar } from 'cli-progress';
 import Value from 'typebox/value';
 import type { Config } from '../config.js';
-import { type RecordFormat, recordStream } from '../history/formats.js';
+import { type RecordFormat, recordStream, unescapeCsvText } from '../history/formats.js';
 import { type HistoryQuerystring, parseInstant, toHistoryQuery } from '../http/history-query.js';
 import { sensorIdProblem } from '../policy/sensor-id.js';
 import { ApiError } from '../errors.js';
@@ -89,7 +89,7 @@ async function* readRecords(path: string, format: RecordFormat): AsyncGenerator<
   const parser = createReadStream(path).pipe(parseCsv({ columns: true, bom: true, relax_column_count: false, info: true }));
   for await (const { record, info } of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
     const value: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(record)) value[k] = NUMERIC.has(k) && v !== '' ? Number(v) : v;
+    for (const [k, v] of Object.entries(record)) value[k] = NUMERIC.has(k) && v !== '' ? Number(v) : unescapeCsvText(v);
     yield { line: info.lines, value };
   }
 }

@@ -16,9 +16,23 @@ export const CSV_COLUMNS = [
   'severity_low_threshold', 'severity_high_threshold', 'image_sha256', 'image_width', 'image_height', 'model_sha256', 'uid',
 ] as const satisfies readonly (keyof PredictionRecord)[];
 
+/**
+ * Text a spreadsheet would run as a formula (OWASP's CSV injection: a sensor_id of
+ * `=HYPERLINK(…)`, say) starts with one of these. Such text is written with a `'` in front, which
+ * spreadsheets show as text; text that itself starts with `'` gets one more, so that reading the
+ * file back (unescapeCsvText) gives every value exactly as stored.
+ */
+const FORMULA_START = /^[=+\-@\t\r']/;
+
+/** A text value as a CSV cell holds it: neutralised when a spreadsheet would run it as a formula. */
+export const escapeCsvText = (text: string): string => (FORMULA_START.test(text) ? `'${text}` : text);
+
+/** The inverse of escapeCsvText, for `history import`. */
+export const unescapeCsvText = (cell: string): string => (cell.startsWith("'") && FORMULA_START.test(cell.slice(1)) ? cell.slice(1) : cell);
+
 /** RFC 4180: quote a field that holds a comma, quote, CR or LF; double its quotes. */
 function csvField(value: string | number): string {
-  const text = typeof value === 'number' ? String(value) : value;
+  const text = typeof value === 'number' ? String(value) : escapeCsvText(value);
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 

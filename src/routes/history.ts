@@ -22,7 +22,7 @@ const historyRoute: FastifyPluginAsyncTypebox<{ history: HistoryStore }> = async
       description: [
         'Every recorded prediction, Leak and Normal alike, oldest first unless order=desc, streamed from a database cursor. Filters are optional and combine.',
         'With `limit`, the response is a page: when more records match, a `Link: <…>; rel="next"` header gives the URL of the next one.',
-        'The body is a JSON array by default; `Accept: application/x-ndjson` or `text/csv` (or `format=`) choose NDJSON or CSV.',
+        'The body is a JSON array by default; `Accept: application/x-ndjson` or `text/csv` (or `format=`) choose NDJSON or CSV (RFC 4180; text that a spreadsheet would run as a formula gets a leading `\'`, which `leakwatch history import` removes).',
       ].join('\n\n'),
       tags: ['predictions'],
       querystring: HistoryQuerystring,

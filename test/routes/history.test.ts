@@ -128,6 +128,21 @@ describe('GET /prediction_history', () => {
     assert.match(csv.body, /,"line ""7"", valve 3",/);
   });
 
+  it('writes CSV cells that a spreadsheet would run as formulas as text', async (ctx) => {
+    const other = await build(ctx);
+    const ids = ['=HYPERLINK("http://evil.example";"open")', '+1+1', '-A1', '@SUM(A1)', "'=x", 'ok-1'];
+    for (const [i, id] of ids.entries()) {
+      const res = await other.app.inject({ method: 'POST', url: '/predict', ...predictForm(patternPng(32, 32, 20 + i), id) });
+      assert.equal(res.statusCode, 200);
+    }
+    const csv = await other.app.inject({ method: 'GET', url: '/prediction_history?format=csv' });
+    const cells = csv.body.trimEnd().split('\r\n').slice(1).map((line) => line.split(',')[3]);
+    assert.deepEqual(cells, [`"'=HYPERLINK(""http://evil.example"";""open"")"`, "'+1+1", "'-A1", "'@SUM(A1)", "''=x", 'ok-1']);
+    // Only the CSV form: JSON and NDJSON carry the ids as recorded.
+    const json = await other.app.inject({ method: 'GET', url: '/prediction_history' });
+    assert.deepEqual(json.json<{ sensor_id: string }[]>().map((r) => r.sensor_id), ids);
+  });
+
   it('400 with {code, message} for bad parameters', async () => {
     const bad = [
       '?limit=abc', '?limit=0', '?limit=-1', '?limit=1.5', '?since=garbage', '?until=2026-13-01',
