@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase } from 'kysely';
 import pg from 'pg';
 import Cursor from 'pg-cursor';
 import type { DatabaseSchema } from './schema.js';
@@ -89,9 +89,32 @@ function openSqlite(path: string, options: StoreOptions, readonly: boolean): Dat
   return db;
 }
 
+/** Most statements a connection keeps prepared. */
+const STATEMENT_CACHE = 64;
+
+/**
+ * The connection as Kysely sees it, keeping the statements it prepares: Kysely prepares every query
+ * anew, and the ones a request runs (is any API key set? the key's row) are the same each time.
+ * The least recently used goes when the cache is full; one still being iterated is never handed out twice.
+ */
+function reusingStatements(db: Database.Database): SqliteDatabase {
+  const cache = new Map<string, Database.Statement>();
+  return {
+    close: () => db.close(),
+    prepare(sql) {
+      const kept = cache.get(sql);
+      cache.delete(sql);
+      const stmt = kept && !kept.busy ? kept : db.prepare(sql);
+      cache.set(sql, stmt);
+      if (cache.size > STATEMENT_CACHE) cache.delete(cache.keys().next().value!);
+      return stmt;
+    },
+  };
+}
+
 async function openSqliteStore(location: { dialect: 'sqlite'; path: string }, options: StoreOptions): Promise<Store> {
   mkdirSync(dirname(location.path), { recursive: true });
-  const db = new Kysely<DatabaseSchema>({ dialect: new SqliteDialect({ database: openSqlite(location.path, options, false) }) });
+  const db = new Kysely<DatabaseSchema>({ dialect: new SqliteDialect({ database: reusingStatements(openSqlite(location.path, options, false)) }) });
   let writer: BatchWriter;
   try {
     writer = await startSqliteWriter({ path: location.path, synchronous: options.synchronous });

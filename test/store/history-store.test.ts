@@ -250,3 +250,25 @@ for (const dialect of dialects) {
     });
   });
 }
+
+describe('the SQLite connection, which keeps its prepared statements', () => {
+  it('runs a query again after streaming it, and after 100 others', async (t) => {
+    const store = await openStore({ dialect: 'sqlite', path: join(tempDir(t), 'p.db') }, { synchronous: 'FULL' });
+    t.after(() => store.close());
+    await migrateToLatest(store.db);
+    const history = createHistoryStore(store);
+    for (let i = 0; i < 5; i++) await history.record(record(i));
+    const query = store.db.selectFrom('predictions').select('id').orderBy('id');
+    const seen: number[] = [];
+    // A stream that stops early leaves its statement mid-iteration: the next run must start afresh.
+    for await (const row of query.stream()) {
+      seen.push(row.id);
+      if (seen.length === 2) break;
+    }
+    assert.deepEqual(seen, [1, 2]);
+    assert.deepEqual((await query.execute()).map((r) => r.id), [1, 2, 3, 4, 5]);
+    // More distinct queries than the cache keeps, then the first again.
+    for (let limit = 1; limit <= 100; limit++) assert.equal((await query.limit(limit).execute()).length, Math.min(limit, 5));
+    assert.deepEqual((await query.execute()).map((r) => r.id), [1, 2, 3, 4, 5]);
+  });
+});
