@@ -45,8 +45,9 @@ export interface InspectedPng {
  */
 export function inspectPng(upload: Uint8Array, limits: DecodeLimits): InspectedPng {
   const png = keepEssentialChunks(upload);
-  if (!png) throw new DecodeError('corrupt', 'a chunk runs past the end of the file');
-  const header = readPngHeader(png);
+  if (!png) throw new DecodeError('corrupt', 'a chunk runs past the end of the file or has an invalid type');
+  // Read from the upload, not from `png`: dropping ancillary chunks would hide one placed before IHDR.
+  const header = readPngHeader(upload);
   if (!header) throw new DecodeError('corrupt', 'the file does not start with an IHDR chunk');
   const { width, height } = header;
   if (!(width > 0 && height > 0)) throw new DecodeError('corrupt', `invalid dimensions ${width}x${height}`);

@@ -6,7 +6,7 @@
  * the decoder: dropping them before decoding closes that door.
  *
  * The chunks kept are copied byte for byte, CRCs included, so the decoder still checks them.
- * Returns undefined when the chunk structure itself is broken (a length past the end).
+ * Returns undefined when the chunk structure itself is broken (chunkSpans).
  */
 const SIGNATURE_LENGTH = 8;
 const KEPT_ANCILLARY = new Set(['tRNS']);
@@ -15,6 +15,13 @@ const KEPT_ANCILLARY = new Set(['tRNS']);
 const chunkType = (png: Uint8Array, pos: number) => String.fromCharCode(png[pos + 4]!, png[pos + 5]!, png[pos + 6]!, png[pos + 7]!);
 
 const isCritical = (type: string) => type.charCodeAt(0) >= 65 && type.charCodeAt(0) <= 90;
+
+/**
+ * A type of four ASCII letters, as the PNG specification (5.4) requires. Checked before the case
+ * bits mean anything: 0x00 0x01 0x02 0x03 is neither critical nor ancillary, and would otherwise
+ * be dropped as ancillary, when sharp refuses the whole file.
+ */
+const isValidType = (type: string) => /^[A-Za-z]{4}$/.test(type);
 
 /** Where a chunk lies in the file: `start` at its length field, `end` just after its CRC. */
 export interface ChunkSpan {
@@ -26,7 +33,8 @@ export interface ChunkSpan {
 /**
  * The chunks after the signature, in order, up to and including IEND. Whatever follows IEND (a
  * second image, a ZIP, padding) is not part of this PNG: `trailing` says whether anything does.
- * Undefined when a chunk runs past the end of the data. Reads lengths and types only; no CRC.
+ * Undefined when a chunk runs past the end of the data or its type is not four ASCII letters.
+ * Reads lengths and types only; no CRC.
  */
 export function chunkSpans(png: Uint8Array): { spans: ChunkSpan[]; trailing: boolean } | undefined {
   const view = new DataView(png.buffer, png.byteOffset, png.byteLength);
@@ -37,6 +45,7 @@ export function chunkSpans(png: Uint8Array): { spans: ChunkSpan[]; trailing: boo
     const end = pos + 12 + view.getUint32(pos);
     if (end > png.length) return undefined;
     const type = chunkType(png, pos);
+    if (!isValidType(type)) return undefined;
     spans.push({ type, start: pos, end });
     pos = end;
     if (type === 'IEND') break;

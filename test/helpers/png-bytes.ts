@@ -50,3 +50,9 @@ export function ihdr(width: number, height: number, bitDepth = 8, colourType = 2
   data[12] = interlace;
   return pngChunk('IHDR', data);
 }
+
+/** The same PNG with `chunk` inserted before its chunk number `index` (0: before IHDR); bytes after the last chunk are lost. */
+export function insertChunk(png: Buffer, index: number, chunk: Buffer): Buffer {
+  const chunks = chunksOf(png).map((c) => c.bytes);
+  return assemble(...chunks.slice(0, index), chunk, ...chunks.slice(index));
+}

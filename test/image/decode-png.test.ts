@@ -4,11 +4,12 @@ import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { deflateSync } from 'node:zlib';
 import sharp from 'sharp';
-import { DecodeError, decodePng } from '../../src/image/decode-png.js';
+import { DecodeError, decodePng, inspectPng } from '../../src/image/decode-png.js';
+import { decodePlainPng } from '../../src/image/png-fast.js';
 import type { RawImage } from '../../src/preprocess/index.js';
 import { type PngColour, encodePng, pngChunk } from '../../src/synth/png-encode.js';
 import { ROOT } from '../helpers/paths.js';
-import { IEND, SIGNATURE, assemble, chunkOf, chunksOf, flipLast, ihdr } from '../helpers/png-bytes.js';
+import { IEND, SIGNATURE, assemble, chunkOf, chunksOf, flipLast, ihdr, insertChunk } from '../helpers/png-bytes.js';
 
 /*
  * decodePng against hand-computed expectations. Images are written with our own encoder (every
@@ -263,6 +264,71 @@ describe('decodePng: broken PNGs are corrupt', () => {
       await refused(make(), 'corrupt');
     });
   }
+});
+
+describe('decodePng: IHDR first, chunk types of four letters (PNG spec 5.2, 5.4), on both decoding paths', () => {
+  const samples = samplesFor(4 * 3 * 3, 255);
+  // The same image twice: plain, it takes the fast path; interlaced, png-fast declines it and sharp decodes it.
+  const paths = [
+    { path: 'fast path', base: png(4, 3, { type: 'rgb', depth: 8 }, samples) },
+    { path: 'sharp', base: png(4, 3, { type: 'rgb', depth: 8 }, samples, { interlace: true }) },
+  ];
+  const text = pngChunk('tEXt', Buffer.from('Comment\0hello'));
+  const zText = pngChunk('zTXt', Buffer.concat([Buffer.from('Comment\0\0'), deflateSync(Buffer.from('hello'))]));
+  const iccp = pngChunk('iCCP', Buffer.concat([Buffer.from('icc\0\0'), deflateSync(Buffer.from('not a profile'))]));
+  const gama = pngChunk('gAMA', Buffer.from([0, 0, 0xb1, 0x8f]));
+  const phys = pngChunk('pHYs', Buffer.from([0, 0, 0x0b, 0x13, 0, 0, 0x0b, 0x13, 1]));
+  const privateChunk = pngChunk('prVt', Buffer.from('private'));
+  const name = (chunk: Buffer) => JSON.stringify(chunk.toString('latin1', 4, 8));
+
+  it('control: each image decodes on the path it is meant for', async () => {
+    for (const { path, base } of paths) {
+      const taken = decodePlainPng(inspectPng(base, LIMITS).png) ? 'fast path' : 'sharp';
+      assert.equal(taken, path);
+      assertImage(await decodePng(base, LIMITS), { width: 4, height: 3, channels: 3, depth: 8, data: samples });
+    }
+  });
+
+  it('a chunk before IHDR is corrupt, whatever it is: ancillary (dropped before decoding), tRNS, or critical', async () => {
+    const before = [text, zText, iccp, gama, phys, privateChunk, pngChunk('tRNS', Buffer.from([0, 1, 0, 2, 0, 3])), pngChunk('PLTE', Buffer.alloc(6)), IEND];
+    for (const { path, base } of paths) {
+      for (const chunk of [...before, chunkOf(base, 'IDAT').bytes]) {
+        const err = await refused(insertChunk(base, 0, chunk), 'corrupt');
+        assert.match(err.message, /does not start with an IHDR/, `${name(chunk)} before IHDR, ${path}`);
+      }
+    }
+  });
+
+  it('a chunk whose type is not four ASCII letters is corrupt, though its case bit says critical or ancillary', async () => {
+    // 0x00 0x01 0x02 0x03: bit 5 of the first byte is 0, so "critical" by the case rule alone.
+    for (const { path, base } of paths) {
+      for (const type of ['\x00\x01\x02\x03', 'a1cd', 'AB D', '[BCD', 'ab\xe9d']) {
+        for (const index of [1, 2]) { // after IHDR; after IDAT
+          const err = await refused(insertChunk(base, index, pngChunk(type, Buffer.from('x'))), 'corrupt');
+          assert.match(err.message, /invalid type/, `${JSON.stringify(type)} at ${index}, ${path}`);
+        }
+      }
+    }
+  });
+
+  it('ancillary chunks after IHDR are still dropped: the image decodes exactly as without them, on either path', async () => {
+    const ancillary = [
+      text, zText, iccp, gama, phys, privateChunk,
+      pngChunk('iTXt', Buffer.from('Comment\0\0\0\0\0hello')),
+      pngChunk('sRGB', Buffer.from([0])),
+      pngChunk('tIME', Buffer.from([0x07, 0xe8, 1, 2, 3, 4, 5])),
+      pngChunk('bKGD', Buffer.from([0, 1, 0, 2, 0, 3])),
+    ];
+    for (const { path, base } of paths) {
+      for (const chunk of ancillary) {
+        for (const index of [1, 2]) { // after IHDR; after IDAT
+          const bytes = insertChunk(base, index, chunk);
+          assert.deepEqual(Buffer.from(inspectPng(bytes, LIMITS).png), base, `${name(chunk)} at ${index}, ${path}: dropped`);
+          assertImage(await decodePng(bytes, LIMITS), { width: 4, height: 3, channels: 3, depth: 8, data: samples });
+        }
+      }
+    }
+  });
 });
 
 describe('decodePng: other formats never reach a decoder', () => {

@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { deflateSync } from 'node:zlib';
 import { describe, it } from 'node:test';
 import { decodePng } from '../../src/image/decode-png.js';
-import { keepEssentialChunks, readPngHeader } from '../../src/image/png-chunks.js';
+import { chunkSpans, keepEssentialChunks, readPngHeader } from '../../src/image/png-chunks.js';
 import { pngChunk } from '../../src/synth/png-encode.js';
 import { patternPng } from '../helpers/images.js';
+import { insertChunk } from '../helpers/png-bytes.js';
 
 const IEND_LENGTH = 12;
 
@@ -55,6 +56,26 @@ describe('keepEssentialChunks', () => {
   it('reports a chunk that runs past the end', () => {
     assert.equal(keepEssentialChunks(clean.subarray(0, clean.length - 20)), undefined);
     assert.equal(keepEssentialChunks(clean.subarray(0, 20)), undefined);
+  });
+
+  // PNG spec 5.4: a type is four ASCII letters. 0x00 0x01 0x02 0x03 would be critical by the case
+  // bit; '[' and '`' sit just past 'Z' and before 'a', '@' and '{' just before 'A' and past 'z'.
+  const BAD_TYPES = ['\x00\x01\x02\x03', 'a1cd', 'AB D', '[BCD', '`bcd', '@BCD', 'abc{', 'ab\xe9d', 'IHD\x00'];
+
+  it('reports a chunk whose type is not four ASCII letters, after IHDR or before IEND', () => {
+    for (const type of BAD_TYPES) {
+      for (const index of [1, 4]) {
+        const bad = insertChunk(clean, index, pngChunk(type, Buffer.from('x')));
+        assert.equal(chunkSpans(bad), undefined, `${JSON.stringify(type)} at ${index}`);
+        assert.equal(keepEssentialChunks(bad), undefined, `${JSON.stringify(type)} at ${index}`);
+      }
+    }
+  });
+
+  it('still ignores what follows IEND, even bytes that read as a chunk with an invalid type', () => {
+    const trailing = Buffer.concat([clean, pngChunk('\x00\x01\x02\x03', Buffer.from('x'))]);
+    assert.equal(chunkSpans(trailing)?.trailing, true);
+    assert.deepEqual(Buffer.from(keepEssentialChunks(trailing)!), clean);
   });
 
   it('decodes 100 chunks of 8 MiB of compressed text as the clean image, without inflating them', async () => {
