@@ -4,7 +4,7 @@ import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
 import type { KeyStore } from './auth/key-store.js';
 import { type Config, corsOrigins, trustProxySetting } from './config.js';
 import { ErrorBody, Errors } from './errors.js';
@@ -67,6 +67,15 @@ export async function buildApp({ config, classifier, history, keys, logger }: Ap
     // Requests that arrive while draining get our own 503 (below), in the one error shape.
     return503OnClosing: false,
     clientErrorHandler,
+    // As FastAPI (which redirects): /predict/ is /predict.
+    routerOptions: { ignoreTrailingSlash: true },
+    // A URL that cannot be decoded (/%zz) never reaches a route or the error handler: same body shape here.
+    frameworkErrors: (err, request, reply) => {
+      const apiError = err.code === 'FST_ERR_BAD_URL' ? Errors.badUrl() : Errors.badRequest('The request was rejected.');
+      request.log.info({ code: apiError.code, reason: err.message }, 'request rejected');
+      const body: ErrorBody = { code: apiError.code, message: apiError.message, request_id: request.id };
+      void (reply as FastifyReply).code(apiError.statusCode).header('x-request-id', request.id).send(body);
+    },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // While draining for shutdown, newcomers get 503 and every connection closes after its
@@ -144,7 +153,7 @@ export async function buildApp({ config, classifier, history, keys, logger }: Ap
     metrics,
   });
   await app.register(metricsRoute, { source: metricsText });
-  await app.register(historyRoute, { history });
+  await app.register(historyRoute, { history, labels: classifier.model.spec.labels });
   await app.register(sensorsRoute, { history });
   return app;
 }

@@ -33,6 +33,10 @@ export const Errors = {
     new ApiError(422, 'missing_field', `The multipart form field '${field}' is required.`),
   duplicateField: (field: string) =>
     new ApiError(422, 'duplicate_field', `The multipart form field '${field}' was sent more than once; send it exactly once.`),
+  wrongFieldKind: (field: 'file' | 'sensor_id') =>
+    new ApiError(422, 'invalid_field', field === 'file'
+      ? "The form field 'file' must be a file upload (a part with a filename), not a text field."
+      : "The form field 'sensor_id' must be a text field, not a file upload."),
   invalidSensorId: (reason: string) =>
     new ApiError(422, 'invalid_sensor_id', `Invalid sensor_id: ${reason}.`),
   notMultipart: () =>
@@ -47,12 +51,18 @@ export const Errors = {
   invalidPng: (reason: string) =>
     new ApiError(400, 'invalid_png', `The uploaded PNG could not be decoded: ${reason}.`),
   uploadTooLarge: (limit: number) =>
-    new ApiError(413, 'upload_too_large', `The upload exceeds the limit of ${formatBytes(limit)}.`),
+    // Connection: close, so that the rest of the upload is not read only to be thrown away.
+    new ApiError(413, 'upload_too_large', `The upload exceeds the limit of ${formatBytes(limit)}.`, { connection: 'close' }),
   imageTooLarge: (width: number, height: number, limit: number) =>
     new ApiError(413, 'image_too_large', `The image is ${width}×${height} pixels, over the limit of ${limit} pixels.`),
   invalidParameter: (name: string, reason: string) =>
     new ApiError(400, 'invalid_parameter', `Invalid query parameter '${name}': ${reason}.`),
   badRequest: (reason: string) => new ApiError(400, 'bad_request', reason),
+  badUrl: () => new ApiError(400, 'bad_request', 'The URL is malformed (an invalid percent-encoding).'),
+  /** `allow`: the route's methods, as the Allow header lists them ("GET, HEAD"). */
+  methodNotAllowed: (method: string, url: string, allow: string) =>
+    new ApiError(405, 'method_not_allowed', `${method} is not allowed on ${(url.split('?')[0] ?? '').slice(0, 200)}; it takes ${allow}.`, { allow }),
+  clientClosed: () => new ApiError(400, 'client_closed', 'The client closed the connection before the request was complete.'),
   unauthorized: (reason: string) =>
     new ApiError(401, 'unauthorized', `Unauthorized: ${reason}.`, { 'www-authenticate': 'Bearer realm="leakwatch"' }),
   forbidden: (needed: string, held: string) =>

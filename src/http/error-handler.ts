@@ -38,6 +38,10 @@ function validationError(err: FastifyError): ApiError {
   return Errors.invalidParameter(path, first?.message ?? 'invalid value');
 }
 
+/** The client hung up mid-request: its stream fails with 'aborted' or a reset; nobody reads our answer. */
+const clientWentAway = (request: FastifyRequest, err: FastifyError) =>
+  request.raw.socket.destroyed || err.code === 'ECONNRESET' || err.code === 'ECONNABORTED' || err.message === 'aborted';
+
 export function toApiError(err: FastifyError, limits: { maxUploadBytes: number }): ApiError {
   if (err instanceof ApiError) return err;
   if (err instanceof InferenceError) return Errors.inferenceFailed();
@@ -51,6 +55,8 @@ export function toApiError(err: FastifyError, limits: { maxUploadBytes: number }
   return Errors.internal();
 }
 
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+
 /** One handler for every error: a `{code, message}` body, never a stack trace, library text or path. */
 export function installErrorHandling(
   app: FastifyInstance,
@@ -58,11 +64,14 @@ export function installErrorHandling(
   onError: (code: string) => void = () => undefined,
 ): void {
   app.setErrorHandler((err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
-    const apiError = toApiError(err, limits);
+    const apiError = !(err instanceof ApiError) && clientWentAway(request, err) ? Errors.clientClosed() : toApiError(err, limits);
     onError(apiError.code);
-    if (err instanceof ApiError && err.cause === undefined) {
-      // Expected refusals (bad input, overload, shutting down): no stack, no alarm.
-      request.log[apiError.statusCode >= 500 ? 'warn' : 'info']({ code: apiError.code, reason: err.message }, 'request rejected');
+    if (apiError.statusCode < 500) {
+      // The client's doing (bad input, a hang-up): no stack, no alarm.
+      request.log.info({ code: apiError.code, reason: err.message }, 'request rejected');
+    } else if (err instanceof ApiError && err.cause === undefined) {
+      // Expected refusals of ours (overload, shutting down, not ready).
+      request.log.warn({ code: apiError.code, reason: err.message }, 'request rejected');
     } else {
       request.log.error({ err: err.cause ?? err, code: apiError.code }, 'request failed');
     }
@@ -70,7 +79,10 @@ export function installErrorHandling(
     void reply.code(apiError.statusCode).headers(apiError.headers).send(body);
   });
   app.setNotFoundHandler((request, reply) => {
-    const err = Errors.notFound(request.method, request.url);
-    void reply.code(404).send({ code: err.code, message: err.message, request_id: request.id } satisfies ErrorBody);
+    const path = request.url.split('?')[0] ?? '/';
+    const allowed = METHODS.filter((method) => app.hasRoute({ method, url: path }));
+    const err = allowed.length > 0 ? Errors.methodNotAllowed(request.method, request.url, allowed.join(', ')) : Errors.notFound(request.method, request.url);
+    onError(err.code);
+    void reply.code(err.statusCode).headers(err.headers).send({ code: err.code, message: err.message, request_id: request.id } satisfies ErrorBody);
   });
 }

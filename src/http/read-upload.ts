@@ -58,6 +58,7 @@ async function readParts(parts: AsyncIterableIterator<Multipart>, exceeded: Prom
     if (next.done) break;
     const part = next.value;
     if (part.type === 'file') {
+      if (part.fieldname === 'sensor_id') throw Errors.wrongFieldKind('sensor_id');
       if (part.fieldname !== 'file') {
         part.file.resume();
         continue;
@@ -69,7 +70,7 @@ async function readParts(parts: AsyncIterableIterator<Multipart>, exceeded: Prom
       if (part.valueTruncated) throw Errors.invalidSensorId(`it is longer than ${SENSOR_ID_MAX_LENGTH} characters`);
       sensorId = typeof part.value === 'string' ? part.value : String(part.value);
     } else if (part.fieldname === 'file') {
-      throw Errors.badRequest("The form field 'file' must be a file upload (a part with a filename), not a text field.");
+      throw Errors.wrongFieldKind('file');
     }
   }
   if (bytes === undefined) throw Errors.missingField('file');

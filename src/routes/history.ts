@@ -15,7 +15,7 @@ function nextPageUrl(url: string, cursor: string): string {
   return `${q < 0 ? url : url.slice(0, q)}?${params.toString()}`;
 }
 
-const historyRoute: FastifyPluginAsyncTypebox<{ history: HistoryStore }> = async (app, { history }) => {
+const historyRoute: FastifyPluginAsyncTypebox<{ history: HistoryStore; labels: readonly string[] }> = async (app, { history, labels }) => {
   app.get('/prediction_history', {
     schema: {
       summary: 'Prediction history',
@@ -32,7 +32,7 @@ const historyRoute: FastifyPluginAsyncTypebox<{ history: HistoryStore }> = async
     },
     config: { scope: 'read' },
   }, async (request, reply) => {
-    const query = toHistoryQuery(request.query);
+    const query = toHistoryQuery(request.query, labels);
     const format = request.query.format ?? formatFromAccept(request.headers.accept);
     if (query.limit !== undefined) {
       // Fix the page's last record before streaming, so the Link header can go out first.

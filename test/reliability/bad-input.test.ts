@@ -27,6 +27,8 @@
  * The timeout case waits for Node's 30-s connection check: this file takes about 40 s.
  */
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { deflateSync } from 'node:zlib';
@@ -270,7 +272,7 @@ const MULTIPART_CASES: Case[] = [
     request: () => post(''),
   },
   { ref: '#23', name: 'no file part (sensor_id only)', status: 422, code: 'missing_field', debatable: 'RELIABILITY says 400; README: 422 missing_field', request: () => form([sensorPart()]) },
-  { ref: '—', name: "'file' sent as a text field", status: 400, code: 'bad_request', request: () => form([{ name: 'file', value: 'iVBORw0KGgo=' }, sensorPart()]) },
+  { ref: '—', name: "'file' sent as a text field", status: 422, code: 'invalid_field', request: () => form([{ name: 'file', value: 'iVBORw0KGgo=' }, sensorPart()]) },
   {
     ref: '#24', name: 'two file parts named file', status: 422, code: 'duplicate_field', debatable: 'RELIABILITY says 413 (files limit); README: 422 duplicate_field',
     request: () => form([filePart(), filePart(validPng(2), 'b.png'), sensorPart()]),
@@ -360,8 +362,7 @@ const FIELD_CASES: Case[] = [
     request: () => form([sensorPart('a'), filePart(), sensorPart('b')]),
   },
   {
-    ref: '—', name: 'sensor_id sent as a file part', status: 422, code: 'missing_field',
-    debatable: "file parts not named 'file' are drained and ignored, so sensor_id is reported missing (the mirror case, 'file' as a text field, gets a specific 400)",
+    ref: '—', name: 'sensor_id sent as a file part', status: 422, code: 'invalid_field',
     request: () => form([filePart(), { name: 'sensor_id', value: SENSOR, filename: 'sensor.txt', contentType: 'text/plain' }]),
   },
   {
@@ -438,10 +439,10 @@ const QUERY_CASES: Case[] = [
 
 const METHOD_CASES: Case[] = [
   ...(['PUT', 'DELETE', 'PATCH', 'GET'] as const).map((method): Case => ({
-    ref: '#55', name: `${method} /predict`, status: 404, code: 'not_found', debatable: 'Fastify answers 404 for an unknown method, which RELIABILITY accepts',
+    ref: '#55', name: `${method} /predict`, status: 405, code: 'method_not_allowed',
     request: () => ({ method, url: '/predict', payload: method === 'GET' ? undefined : predictForm(validPng()).payload, headers: multipartHeaders() }),
   })),
-  { ref: '#55', name: 'POST /prediction_history', status: 404, code: 'not_found', request: () => ({ method: 'POST', url: '/prediction_history', payload: '{}', headers: { 'content-type': 'application/json' } }) },
+  { ref: '#55', name: 'POST /prediction_history', status: 405, code: 'method_not_allowed', request: () => ({ method: 'POST', url: '/prediction_history', payload: '{}', headers: { 'content-type': 'application/json' } }) },
   {
     ref: '—', name: 'an unsafe x-request-id is replaced, not echoed', status: 422, code: 'missing_field',
     request: () => ({ ...form([sensorPart()]), headers: { ...multipartHeaders(), 'x-request-id': `${'x'.repeat(80)} <script>` } }),
@@ -715,5 +716,46 @@ describe('bad input over raw sockets', () => {
     await sleep(200);
     const next = await own.app.inject({ method: 'POST', url: '/predict', ...predictForm(validPng(77), 'after-disconnect') });
     assert.equal(next.statusCode, 200, next.body);
+  });
+
+  it('#56 after a 413 from the Content-Length header the connection is closed, not kept reading the upload', async () => {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.on('error', () => undefined);
+    await once(socket, 'connect');
+    let received = '';
+    socket.on('data', (d: Buffer) => (received += d.toString('latin1')));
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    socket.write(head({ 'Content-Type': CT, 'Content-Length': '99999999999' }));
+    // Keep uploading, as a client that does not read its answer would; the server must hang up.
+    const chunk = Buffer.alloc(64 * 1024, 0x41);
+    const started = Date.now();
+    let sent = 0;
+    while (!socket.destroyed && Date.now() - started < 5000) {
+      if (socket.write(chunk)) sent += chunk.length;
+      else await Promise.race([new Promise((resolve) => socket.once('drain', resolve)), closed, sleep(100)]);
+    }
+    await Promise.race([closed, sleep(1000)]);
+    socket.destroy();
+    assert.match(received, /^HTTP\/1\.1 413 /);
+    assert.match(received, /\r\nconnection: close\r\n/i);
+    assert.ok(Date.now() - started < 5000, `the server kept the connection open while ${sent} bytes were sent`);
+  });
+
+  it('a client that hangs up mid-upload is counted as client_closed, not as an internal error', async () => {
+    const count = async (code: string) => {
+      const text = (await t.app.inject({ method: 'GET', url: '/metrics' })).body;
+      return Number(new RegExp(`^leakwatch_rejected_requests_total\\{code="${code}"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+    };
+    const [internalBefore, closedBefore] = [await count('internal_error'), await count('client_closed')];
+    for (let i = 0; i < 3; i++) {
+      await rawExchange(port, async ({ socket }) => {
+        await writeAll(socket, whole().subarray(0, 300));
+        await sleep(100);
+        socket.resetAndDestroy();
+      });
+    }
+    for (let waited = 0; waited < 3000 && (await count('client_closed')) < closedBefore + 3; waited += 50) await sleep(50);
+    assert.equal(await count('client_closed'), closedBefore + 3);
+    assert.equal(await count('internal_error'), internalBefore);
   });
 });

@@ -62,6 +62,21 @@ describe('GET /prediction_history', () => {
     const shifted = new Date(Date.parse(mid) + 2 * 3600_000).toISOString().replace('Z', '+02:00');
     assert.deepEqual((await get(`?since=${encodeURIComponent(shifted)}`)).json(), posted.filter((p) => p.timestamp >= mid));
     assert.deepEqual((await get('?since=2000-01-01&until=2000-01-02')).json(), []);
+    // A date alone as until is the whole of that day.
+    const day = mid.slice(0, 10);
+    assert.deepEqual((await get(`?since=${day}&until=${day}`)).json(), posted.filter((p) => p.timestamp.startsWith(day)));
+    assert.ok(posted.some((p) => p.timestamp.startsWith(day)));
+  });
+
+  it("takes the model's labels in any case as the prediction filter (the specification's example says leak)", async () => {
+    let found = 0;
+    for (const [asked, label] of [['leak', 'Leak'], ['NORMAL', 'Normal']] as const) {
+      const rows = (await get(`?prediction=${asked}`)).json<PredictionRecord[]>();
+      assert.deepEqual(rows, posted.filter((p) => p.prediction === label));
+      found += rows.length;
+    }
+    assert.equal(found, posted.length);
+    assert.deepEqual((await get('?prediction=gas')).json(), []);
   });
 
   it('takes several sensor_id values, and order=desc', async () => {

@@ -47,8 +47,28 @@ describe('GET / and health', () => {
     const body = res.json<Record<string, string>>();
     assert.equal(body.code, 'not_found');
     assert.equal(body.request_id, res.headers['x-request-id']);
-    const put = await t.app.inject({ method: 'PUT', url: '/predict' });
-    assert.equal(put.statusCode, 404);
+  });
+
+  it('405 with Allow for a route that takes other methods; a trailing slash is the same route', async () => {
+    for (const [method, url, allow] of [['GET', '/predict', 'POST'], ['PUT', '/predict?x=1', 'POST'], ['POST', '/prediction_history', 'GET, HEAD'], ['DELETE', '/', 'GET, HEAD']] as const) {
+      const res = await t.app.inject({ method, url });
+      assert.equal(res.statusCode, 405, `${method} ${url}`);
+      assert.equal(res.headers.allow, allow);
+      const body = res.json<Record<string, string>>();
+      assert.equal(body.code, 'method_not_allowed');
+      assert.equal(body.request_id, res.headers['x-request-id']);
+    }
+    assert.equal((await t.app.inject({ method: 'GET', url: '/prediction_history/' })).statusCode, 200);
+    assert.equal((await t.app.inject({ method: 'GET', url: '/healthz/' })).statusCode, 200);
+  });
+
+  it('a URL that cannot be decoded gets a 400 in the error shape', async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/%zz' });
+    assert.equal(res.statusCode, 400);
+    const body = res.json<Record<string, string>>();
+    assert.equal(body.code, 'bad_request');
+    assert.match(body.message ?? "", /URL/);
+    assert.equal(body.request_id, res.headers['x-request-id']);
   });
 
   it('keeps a safe incoming x-request-id and replaces an unsafe one', async () => {
