@@ -1,10 +1,11 @@
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync } from 'node:fs';
 import { once } from 'node:events';
 import { pipeline } from 'node:stream/promises';
 import type { Writable } from 'node:stream';
 import { createInterface } from 'node:readline';
 import { parse as parseCsv } from 'csv-parse';
 import { Presets, SingleBar } from 'cli-progress';
+import Type, { type Static, type TSchema } from 'typebox';
 import Value from 'typebox/value';
 import type { Config } from '../config.js';
 import { type RecordFormat, recordStream, unescapeCsvText } from '../history/formats.js';
@@ -12,6 +13,7 @@ import { type HistoryQuerystring, parseInstant, toHistoryQuery } from '../http/h
 import { sensorIdProblem } from '../policy/sensor-id.js';
 import { ApiError } from '../errors.js';
 import { openHistory } from '../server.js';
+import { parseDatabaseUrl } from '../store/dialect.js';
 import type { HistoryQuery, HistoryStore } from '../store/history-store.js';
 import { type NewPrediction, PredictionRecord } from '../store/record.js';
 import { fail } from './options.js';
@@ -28,17 +30,40 @@ async function open(config: Config): Promise<HistoryStore> {
 export interface ExportOptions {
   format: RecordFormat;
   out?: string;
-  filters: HistoryQuerystring;
+  /** `limit` as typed (a string) or already parsed. */
+  filters: Omit<HistoryQuerystring, 'limit'> & { limit?: string | number };
+}
+
+/** The export flag for a query parameter, so that errors name what the user typed. */
+const FLAGS: Record<string, string> = { sensor_id: '--sensor-id' };
+
+/** Export's filters as a query, or one line naming the bad option: the shared parser words its errors for HTTP. */
+function exportQuery({ limit, ...filters }: ExportOptions['filters']): HistoryQuery {
+  const n = typeof limit === 'string' && /^\d+$/.test(limit) ? Number(limit) : limit;
+  if (n !== undefined && (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 1)) {
+    fail(`invalid --limit: ${JSON.stringify(String(limit))} is not a whole number from 1 to ${Number.MAX_SAFE_INTEGER}`);
+  }
+  try {
+    return toHistoryQuery(n === undefined ? filters : { ...filters, limit: n });
+  } catch (err) {
+    if (!(err instanceof ApiError)) throw err;
+    const m = /^Invalid query parameter '([^']+)': (.*?)\.?$/s.exec(err.message);
+    if (err.code !== 'invalid_parameter' || !m) fail(err.message);
+    fail(`invalid ${FLAGS[m[1]!] ?? `--${m[1]!}`}: ${m[2]!}`);
+  }
 }
 
 /** `leakwatch history export`: the history, filtered, as CSV or NDJSON, to stdout or a file. */
 export async function runExport(config: Config, { format, out, filters }: ExportOptions): Promise<void> {
-  let query: HistoryQuery;
+  const query = exportQuery(filters);
+  // Opening a SQLite path creates it: a typo would export an empty history, and leave a database behind.
+  let location;
   try {
-    query = toHistoryQuery(filters);
+    location = parseDatabaseUrl(config.databaseUrl);
   } catch (err) {
-    fail(err instanceof ApiError ? err.message : String(err));
+    fail(oneLine(err, config));
   }
+  if (location.dialect === 'sqlite' && !existsSync(location.path)) fail(`no SQLite database at ${location.path}`);
   const history = await open(config);
   const total = process.stderr.isTTY ? await history.countMatching(query) : 0;
   const bar = process.stderr.isTTY
@@ -73,8 +98,10 @@ const NUMERIC = new Set(['confidence', 'id', 'p_leak', 'leak_threshold', 'severi
 async function* readRecords(path: string, format: RecordFormat): AsyncGenerator<{ line: number; value: unknown }> {
   if (format === 'ndjson') {
     let line = 0;
-    for await (const text of createInterface({ input: createReadStream(path), crlfDelay: Infinity })) {
+    for await (const read of createInterface({ input: createReadStream(path), crlfDelay: Infinity })) {
       line++;
+      // Editors on Windows save UTF-8 with a byte order mark; CSV skips it too (bom: true).
+      const text = line === 1 && read.startsWith('\uFEFF') ? read.slice(1) : read;
       if (text.trim() === '') continue;
       let value: unknown;
       try {
@@ -100,11 +127,30 @@ class ImportError extends Error {
   }
 }
 
-function toNewPrediction(line: number, value: unknown): NewPrediction & { uid: string } {
-  if (!Value.Check(PredictionRecord, value)) {
-    const first = Value.Errors(PredictionRecord, value)[0];
+const Probability = Type.Number({ minimum: 0, maximum: 1 });
+// At least one pixel, and within the columns' range (PostgreSQL integer).
+const Dimension = Type.Integer({ minimum: 1, maximum: 2_147_483_647 });
+
+/**
+ * Ranges every recorded prediction is within, which PredictionRecord does not state: it is also the API's
+ * response schema, and loosening or tightening what the API documents is not import's business.
+ */
+const RecordRanges = Type.Object({
+  confidence: Probability, p_leak: Probability,
+  leak_threshold: Probability, severity_low_threshold: Probability, severity_high_threshold: Probability,
+  image_width: Dimension, image_height: Dimension,
+});
+
+function checkRecord<T extends TSchema>(line: number, schema: T, value: unknown): asserts value is Static<T> {
+  if (!Value.Check(schema, value)) {
+    const first = Value.Errors(schema, value)[0];
     throw new ImportError(line, `not a prediction record${first ? ` (${first.instancePath || '/'} ${first.message})` : ''}`);
   }
+}
+
+function toNewPrediction(line: number, value: unknown): NewPrediction & { uid: string } {
+  checkRecord(line, PredictionRecord, value);
+  checkRecord(line, RecordRanges, value);
   // Stored timestamps are UTC with milliseconds, so that they compare as text: normalize any other form.
   const timestamp = parseInstant(value.timestamp);
   if (timestamp === undefined) throw new ImportError(line, `timestamp ${JSON.stringify(value.timestamp)} is not an ISO 8601 instant`);

@@ -52,13 +52,11 @@ addConfigOptions(
     .option('--since <instant>', 'only records at or after this ISO 8601 instant')
     .option('--until <instant>', 'only records at or before this ISO 8601 instant')
     .addOption(new Option('--order <order>', 'asc (oldest first) or desc').choices(['asc', 'desc']))
-    .option('--limit <n>', 'at most this many records', (v) => {
-      if (!/^\d+$/.test(v) || Number(v) < 1) throw new Error(`--limit must be a whole number ≥ 1 (got ${JSON.stringify(v)})`);
-      return Number(v);
-    }),
+    // Checked by runExport, which reports it in one line like the other filters.
+    .option('--limit <n>', 'at most this many records'),
   DB_OPTIONS,
 ).action((opts: Record<string, unknown>) => {
-  const o = opts as { format: 'csv' | 'ndjson'; out?: string; sensorId?: string[]; prediction?: string; severity?: 'none' | 'low' | 'high'; since?: string; until?: string; order?: 'asc' | 'desc'; limit?: number };
+  const o = opts as { format: 'csv' | 'ndjson'; out?: string; sensorId?: string[]; prediction?: string; severity?: 'none' | 'low' | 'high'; since?: string; until?: string; order?: 'asc' | 'desc'; limit?: string };
   const filters = Object.fromEntries(Object.entries({
     sensor_id: o.sensorId, prediction: o.prediction, severity: o.severity, since: o.since, until: o.until, order: o.order, limit: o.limit,
   }).filter(([, v]) => v !== undefined));

@@ -36,5 +36,5 @@ export const MODEL_OPTIONS: OptionKey[] = ['modelPath', 'labels', 'mean', 'std']
 export const DB_OPTIONS: OptionKey[] = ['databaseUrl', 'sqliteSynchronous', 'databasePoolSize', 'databaseStartupWaitS', 'logLevel'];
 export const PREDICT_OPTIONS: OptionKey[] = [
   ...MODEL_OPTIONS, 'leakThreshold', 'severityLowThreshold', 'severityHighThreshold',
-  'maxImagePixels', 'maxBatch', 'inferenceWorkers', 'inferenceThreads', 'logLevel',
+  'maxUploadBytes', 'maxImagePixels', 'maxBatch', 'inferenceWorkers', 'inferenceThreads', 'logLevel',
 ];

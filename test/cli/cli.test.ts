@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { once } from 'node:events';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { OPTIONS, type OptionKey, optionDefault } from '../../src/config.js';
-import { runCli } from '../helpers/cli.js';
+import { type CliResult, cliCommand, runCli } from '../helpers/cli.js';
 import { patternPng, solidPng } from '../helpers/images.js';
-import { DEFAULT_MODEL, fixtureModel } from '../helpers/paths.js';
+import { DEFAULT_MODEL, ROOT, fixtureModel } from '../helpers/paths.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 /** A start-up failure: non-zero exit and exactly one line on stderr. */
@@ -17,6 +18,23 @@ function assertOneLineFailure(result: { code: number | null; stderr: string }, .
   assert.equal(lines.length, 1, result.stderr);
   assert.match(lines[0]!, /^leakwatch: /);
   for (const p of patterns) assert.match(lines[0]!, p);
+}
+
+/** runCli with a deadline: a CLI that blocks or reads without end is killed (signal set) instead of hanging the suite. */
+async function runCliWithin(ms: number, args: string[], env: Record<string, string>): Promise<CliResult> {
+  const child = spawn(process.execPath, [...cliCommand(), ...args], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: ms,
+    killSignal: 'SIGKILL',
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
+  return { code, signal, stdout, stderr };
 }
 
 describe('leakwatch serve: start-up', () => {
@@ -106,6 +124,38 @@ describe('leakwatch predict', () => {
     }
     assert.deepEqual(lines[2]!.error, { code: 'unsupported_image_type', message: 'The uploaded file is not a PNG image (its bytes do not start with the PNG signature).' });
     assert.equal((lines[4]!.error as { code: string }).code, 'unreadable_file');
+  });
+
+  it('refuses devices, FIFOs and files over MAX_UPLOAD_BYTES without reading them', async (t) => {
+    const dir = tempDir(t);
+    // A FIFO nobody writes to: opening it for reading would block for ever.
+    const fifo = join(dir, 'camera.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const big = join(dir, 'big.png');
+    writeFileSync(big, Buffer.concat([patternPng(16, 16, 3), Buffer.alloc(2048)]));
+    const small = join(dir, 'small.png');
+    writeFileSync(small, solidPng(8, 8, [0, 0, 255]));
+    const subdir = join(dir, 'frames');
+    mkdirSync(subdir);
+    // A regular file whose stat size (0) is not its length: the limit must hold while reading, not only from fstat.
+    const growing = '/proc/self/maps';
+    const files = ['/dev/zero', fifo, big, growing, small, subdir];
+    const result = await runCliWithin(60_000, ['predict', ...files], { MODEL_PATH: DEFAULT_MODEL, MAX_UPLOAD_BYTES: '1024' });
+    assert.equal(result.signal, null, 'predict finished by itself');
+    assert.equal(result.code, 1, result.stderr);
+    const lines = result.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as { file: string; prediction?: string; error?: { code: string; message: string } });
+    assert.deepEqual(lines.map((l) => l.file), files);
+    assert.deepEqual(lines[0]!.error, { code: 'unreadable_file', message: 'cannot read /dev/zero (not a regular file)' });
+    assert.deepEqual(lines[1]!.error, { code: 'unreadable_file', message: `cannot read ${fifo} (not a regular file)` });
+    const tooLarge = { code: 'upload_too_large', message: 'The upload exceeds the limit of 1024 bytes.' };
+    assert.deepEqual(lines[2]!.error, tooLarge);
+    assert.deepEqual(lines[3]!.error, tooLarge);
+    assert.ok(['Leak', 'Normal'].includes(String(lines[4]!.prediction)), 'a file under the limit is classified');
+    assert.deepEqual(lines[5]!.error, { code: 'unreadable_file', message: `cannot read ${subdir} (EISDIR)` }, 'directories as before');
+    // The flag sets the same limit as the env var.
+    const flag = await runCliWithin(60_000, ['predict', '--max-upload-bytes', '1024', big], { MODEL_PATH: DEFAULT_MODEL });
+    assert.equal(flag.code, 1, flag.stderr);
+    assert.deepEqual((JSON.parse(flag.stdout) as { error: unknown }).error, tooLarge);
   });
 
   it('agrees with itself across runs and records nothing', async (t) => {
