@@ -24,7 +24,8 @@ export interface AccessOptions {
 }
 
 /** OpenAPI: the two ways a route takes a key (either). Keys are off until the first is created. */
-export const KEY_SECURITY: { [scheme: string]: string[] }[] = [{ bearerKey: [] }, { headerKey: [] }];
+// The empty requirement: without any key, as long as none has been created.
+export const KEY_SECURITY: { [scheme: string]: string[] }[] = [{ bearerKey: [] }, { headerKey: [] }, {}];
 export const SECURITY_SCHEMES = {
   bearerKey: { type: 'http', scheme: 'bearer', description: 'Authorization: Bearer lw_…' },
   headerKey: { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'X-API-Key: lw_…' },

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type Kysely, type SelectQueryBuilder, sql } from 'kysely';
 import type { Store } from './dialect.js';
-import { toRecord, type NewPrediction, type PredictionRecord } from './record.js';
+import { apiInstant, toRecord, type NewPrediction, type PredictionRecord } from './record.js';
 import type { DatabaseSchema, PredictionRow } from './schema.js';
 import type { WriteQuery } from './sqlite-writer.js';
 
@@ -227,7 +227,9 @@ export function createHistoryStore(store: Store): HistoryStore {
         for (const row of rows) lasts.set(row.id, toRecord(row));
       }
       // The last record may have been purged by retention; the totals still count it.
-      return summaries.map(({ lastKey, ...s }) => ({ ...s, last: lasts.get(lastKey[1]) ?? null }));
+      return summaries.map(({ lastKey, ...s }) => ({
+        ...s, first_seen: apiInstant(s.first_seen), last_seen: apiInstant(s.last_seen), last: lasts.get(lastKey[1]) ?? null,
+      }));
     },
     async purgeBefore(before, batch) {
       const oldest = db.selectFrom('predictions').select('id').where('timestamp', '<', before).orderBy('timestamp').orderBy('id').limit(batch);

@@ -11,7 +11,7 @@ export const PredictionRecord = Type.Object(
   {
     prediction: Type.String({ description: 'The predicted label: "Leak" or "Normal" with the default labels', examples: ['Leak'] }),
     confidence: Type.Number({ minimum: 0, maximum: 1, description: 'Probability of the predicted class, at full precision' }),
-    timestamp: Type.String({ format: 'date-time', description: 'When the prediction was made, ISO 8601 UTC' }),
+    timestamp: Type.String({ format: 'date-time', description: 'When the prediction was made, ISO 8601 UTC with a +00:00 offset', examples: ['2026-11-27T03:30:30.063+00:00'] }),
     sensor_id: Type.String({ description: 'The sensor that sent the image' }),
     severity: Severity,
     id: Type.Integer({ description: 'Record id, increasing in the order records were written' }),
@@ -33,12 +33,19 @@ export type NewPrediction = Omit<PredictionRecord, 'id' | 'uid'> & { uid?: strin
 
 const SEVERITIES = new Set<string>(['none', 'low', 'high']);
 
+/**
+ * A stored instant (ISO 8601, UTC, ending in Z, which orders as text) as the API writes it: with a
+ * +00:00 offset instead. Python's datetime.fromisoformat, which a client written for the
+ * specification may well use, reads that form on every version, but a Z only from 3.11 on.
+ */
+export const apiInstant = (stored: string): string => (stored.endsWith('Z') ? `${stored.slice(0, -1)}+00:00` : stored);
+
 export function toRecord(row: PredictionRow): PredictionRecord {
   if (!SEVERITIES.has(row.severity)) throw new Error(`corrupt history row ${row.id}: severity ${row.severity}`);
   return {
     prediction: row.prediction,
     confidence: row.confidence,
-    timestamp: row.timestamp,
+    timestamp: apiInstant(row.timestamp),
     sensor_id: row.sensor_id,
     severity: row.severity as Severity,
     id: row.id,

@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { StoreConfigError, type StoreLocation, openStore, parseDatabaseUrl, redactDatabaseUrl } from '../../src/store/dialect.js';
 import { createHistoryStore } from '../../src/store/history-store.js';
+import { apiInstant } from '../../src/store/record.js';
 import { migrateToLatest } from '../../src/store/migrations.js';
 import { type TestPostgres, startPostgres } from '../helpers/postgres.js';
 import { testRecord } from '../helpers/records.js';
@@ -131,7 +132,7 @@ for (const dialect of dialects) {
       t.after(() => reopened.close());
       assert.deepEqual(await collect(reopened.stream({})), written);
       assert.deepEqual(written.map((r) => r.id), Array.from({ length: 20 }, (_, i) => i + 1));
-      assert.deepEqual(written[3], { ...record(3), id: 4, uid: written[3]!.uid });
+      assert.deepEqual(written[3], { ...record(3), timestamp: apiInstant(record(3).timestamp), id: 4, uid: written[3]!.uid });
       assert.match(written[3].uid, /^[0-9a-f-]{36}$/);
       assert.equal(new Set(written.map((r) => r.uid)).size, 20);
     });
@@ -212,8 +213,8 @@ for (const dialect of dialects) {
       assert.equal(s1.count, 4);
       assert.deepEqual(s1.by_prediction, { Leak: 2, Normal: 2 });
       assert.deepEqual(s1.by_severity, { high: 2, none: 2 });
-      assert.equal(s1.first_seen, record(1).timestamp);
-      assert.equal(s1.last_seen, record(10).timestamp);
+      assert.equal(s1.first_seen, apiInstant(record(1).timestamp));
+      assert.equal(s1.last_seen, apiInstant(record(10).timestamp));
       assert.deepEqual(s1.last, written[10]);
     });
 
