@@ -38,9 +38,12 @@ function validationError(err: FastifyError): ApiError {
   return Errors.invalidParameter(path, first?.message ?? 'invalid value');
 }
 
-/** The client hung up mid-request: its stream fails with 'aborted' or a reset; nobody reads our answer. */
-const clientWentAway = (request: FastifyRequest, err: FastifyError) =>
-  request.raw.socket.destroyed || err.code === 'ECONNRESET' || err.code === 'ECONNABORTED' || err.message === 'aborted';
+/**
+ * The client hung up mid-upload: reading its body failed with a reset or an abort, which nobody
+ * will read an answer to. Only stream errors count: any other failure is ours, hang-up or not.
+ */
+const STREAM_ABORT_CODES = new Set(['ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ERR_STREAM_PREMATURE_CLOSE']);
+const clientWentAway = (err: FastifyError) => STREAM_ABORT_CODES.has(err.code) || err.message === 'aborted';
 
 export function toApiError(err: FastifyError, limits: { maxUploadBytes: number }): ApiError {
   if (err instanceof ApiError) return err;
@@ -64,7 +67,8 @@ export function installErrorHandling(
   onError: (code: string) => void = () => undefined,
 ): void {
   app.setErrorHandler((err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
-    const apiError = !(err instanceof ApiError) && clientWentAway(request, err) ? Errors.clientClosed() : toApiError(err, limits);
+    const mapped = toApiError(err, limits);
+    const apiError = mapped.code === 'internal_error' && clientWentAway(err) ? Errors.clientClosed() : mapped;
     onError(apiError.code);
     if (apiError.statusCode < 500) {
       // The client's doing (bad input, a hang-up): no stack, no alarm.
