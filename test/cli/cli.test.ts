@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { once } from 'node:events';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { OPTIONS, type OptionKey, optionDefault } from '../../src/config.js';
-import { type CliResult, cliCommand, runCli } from '../helpers/cli.js';
+import { runCli } from '../helpers/cli.js';
 import { patternPng, solidPng } from '../helpers/images.js';
-import { DEFAULT_MODEL, ROOT, fixtureModel } from '../helpers/paths.js';
+import { DEFAULT_MODEL, fixtureModel } from '../helpers/paths.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 /** A start-up failure: non-zero exit and exactly one line on stderr. */
@@ -18,23 +18,6 @@ function assertOneLineFailure(result: { code: number | null; stderr: string }, .
   assert.equal(lines.length, 1, result.stderr);
   assert.match(lines[0]!, /^leakwatch: /);
   for (const p of patterns) assert.match(lines[0]!, p);
-}
-
-/** runCli with a deadline: a CLI that blocks or reads without end is killed (signal set) instead of hanging the suite. */
-async function runCliWithin(ms: number, args: string[], env: Record<string, string>): Promise<CliResult> {
-  const child = spawn(process.execPath, [...cliCommand(), ...args], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    timeout: ms,
-    killSignal: 'SIGKILL',
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
-  return { code, signal, stdout, stderr };
 }
 
 describe('leakwatch serve: start-up', () => {
@@ -140,7 +123,7 @@ describe('leakwatch predict', () => {
     // A regular file whose stat size (0) is not its length: the limit must hold while reading, not only from fstat.
     const growing = '/proc/self/maps';
     const files = ['/dev/zero', fifo, big, growing, small, subdir];
-    const result = await runCliWithin(60_000, ['predict', ...files], { MODEL_PATH: DEFAULT_MODEL, MAX_UPLOAD_BYTES: '1024' });
+    const result = await runCli(['predict', ...files], { MODEL_PATH: DEFAULT_MODEL, MAX_UPLOAD_BYTES: '1024' }, { timeoutMs: 60_000 });
     assert.equal(result.signal, null, 'predict finished by itself');
     assert.equal(result.code, 1, result.stderr);
     const lines = result.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as { file: string; prediction?: string; error?: { code: string; message: string } });
@@ -153,7 +136,7 @@ describe('leakwatch predict', () => {
     assert.ok(['Leak', 'Normal'].includes(String(lines[4]!.prediction)), 'a file under the limit is classified');
     assert.deepEqual(lines[5]!.error, { code: 'unreadable_file', message: `cannot read ${subdir} (EISDIR)` }, 'directories as before');
     // The flag sets the same limit as the env var.
-    const flag = await runCliWithin(60_000, ['predict', '--max-upload-bytes', '1024', big], { MODEL_PATH: DEFAULT_MODEL });
+    const flag = await runCli(['predict', '--max-upload-bytes', '1024', big], { MODEL_PATH: DEFAULT_MODEL }, { timeoutMs: 60_000 });
     assert.equal(flag.code, 1, flag.stderr);
     assert.deepEqual((JSON.parse(flag.stdout) as { error: unknown }).error, tooLarge);
   });

@@ -14,11 +14,13 @@ export function cliCommand(built = false): string[] {
   return built ? ['dist/src/cli/main.js'] : ['--import', 'tsx', CLI];
 }
 
-export async function runCli(args: string[], env: Record<string, string> = {}, opts: { built?: boolean; cwd?: string } = {}): Promise<CliResult> {
+/** `timeoutMs`: a CLI that blocks or reads without end is killed (signal SIGKILL) instead of hanging the suite. */
+export async function runCli(args: string[], env: Record<string, string> = {}, opts: { built?: boolean; cwd?: string; timeoutMs?: number } = {}): Promise<CliResult> {
   const child = spawn(process.execPath, [...cliCommand(opts.built), ...args], {
     cwd: opts.cwd ?? ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    ...(opts.timeoutMs !== undefined ? { timeout: opts.timeoutMs, killSignal: 'SIGKILL' as const } : {}),
   });
   let stdout = '';
   let stderr = '';
