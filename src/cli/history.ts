@@ -1,5 +1,6 @@
 import { createReadStream, createWriteStream, existsSync } from 'node:fs';
 import { once } from 'node:events';
+import { stat } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import type { Writable } from 'node:stream';
 import { createInterface } from 'node:readline';
@@ -172,6 +173,8 @@ const IMPORT_BATCH = 1000;
 export async function runImport(config: Config, path: string, format: RecordFormat | undefined): Promise<void> {
   const fmt = format ?? (path.endsWith('.csv') ? 'csv' : 'ndjson');
   try {
+    // A device or FIFO (/dev/zero, a pipe nobody writes to) would never end, or never open.
+    if (!(await stat(path)).isFile()) fail(`cannot read ${path} (not a regular file)`);
     await once(createReadStream(path), 'open');
   } catch (err) {
     fail(`cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);

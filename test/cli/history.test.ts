@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -110,6 +111,15 @@ describe('leakwatch db and history commands', () => {
     assert.equal(readFileSync(file, 'utf8').split('\n').length, 3);
     const missing = await runCli(['history', 'import', join(dir, 'nope.csv'), '--database-url', target]);
     assert.match(missing.stderr, /cannot read .*nope\.csv \(ENOENT\)/);
+    // A device would be read for ever, a FIFO nobody writes to never opens: both refused at once.
+    const fifo = join(dir, 'feed.ndjson');
+    execFileSync('mkfifo', [fifo]);
+    for (const special of ['/dev/zero', fifo]) {
+      const res = await runCli(['history', 'import', special, '--database-url', target], {}, { timeoutMs: 30_000 });
+      assert.equal(res.signal, null, `${special}: killed after 30 s`);
+      assert.equal(res.code, 1);
+      assert.match(res.stderr, /cannot read .* \(not a regular file\)/);
+    }
   });
 
   it('export names the option in one line when a filter is bad', async (t) => {
