@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import cors from '@fastify/cors';
 import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
@@ -56,7 +57,8 @@ export async function buildApp({ config, classifier, history, keys, logger }: Ap
     requestTimeout: config.requestTimeoutMs,
     // Also at construction: set only afterwards (as Fastify does), Node keeps timing bodies out at its 60 s headersTimeout.
     // headersTimeout: a client that dribbles its headers is cut off long before the body's timeout.
-    http: { requestTimeout: config.requestTimeoutMs, headersTimeout: Math.min(HEADERS_TIMEOUT_MS, config.requestTimeoutMs) },
+    // requireHostHeader: Node would answer a request without Host with an empty 400; ours says why (below).
+    http: { requestTimeout: config.requestTimeoutMs, headersTimeout: Math.min(HEADERS_TIMEOUT_MS, config.requestTimeoutMs), requireHostHeader: false },
     trustProxy: trustProxySetting(config),
     // An incoming x-request-id is kept when it is safe to log; otherwise we make one.
     genReqId: (req) => {
@@ -87,6 +89,15 @@ export async function buildApp({ config, classifier, history, keys, logger }: Ap
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
     if (draining) throw Errors.shuttingDown();
+    if (request.raw.httpVersionMajor === 1 && request.raw.httpVersionMinor >= 1 && request.headers.host === undefined) {
+      throw Errors.badRequest('An HTTP/1.1 request needs a Host header.');
+    }
+  });
+  // An Expect other than 100-continue: Node would answer an empty 417.
+  app.server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
+    const requestId = randomUUID();
+    const body: ErrorBody = { code: 'bad_request', message: `Expect: ${String(req.headers.expect).slice(0, 100)} is not supported; only 100-continue is.`, request_id: requestId };
+    res.writeHead(417, { 'content-type': 'application/json; charset=utf-8', 'x-request-id': requestId, connection: 'close' }).end(JSON.stringify(body));
   });
   app.addHook('onSend', async (_request, reply) => {
     if (draining) void reply.header('connection', 'close');

@@ -638,6 +638,8 @@ const SOCKET_CASES: SocketCase[] = [
     write: send(`${head({ 'Content-Type': CT, 'Transfer-Encoding': 'chunked' })}zz\r\nabc\r\n`),
   },
   { ref: '—', name: 'a malformed request line', expect: [400], write: send('GARBAGE /predict\r\n\r\n') },
+  { ref: '—', name: 'an HTTP/1.1 request without Host', expect: [400], code: 'bad_request', write: send('GET /healthz HTTP/1.1\r\n\r\n') },
+  { ref: '—', name: 'Expect: 200-ok (only 100-continue exists)', expect: [417], code: 'bad_request', write: send(head({ Expect: '200-ok' }, 'GET', '/healthz')) },
   {
     ref: '#50', name: 'request headers over 16 KiB', expect: [431],
     write: send(head({ 'X-Padding': 'p'.repeat(17 * 1024) }, 'GET', '/prediction_history')),
