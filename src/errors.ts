@@ -90,4 +90,5 @@ export const Errors = {
 
 /** Responses every route may produce, for OpenAPI. */
 export const errorResponses = (...statuses: number[]) =>
-  Object.fromEntries(statuses.map((s) => [s, Type.Ref('ErrorBody')]));
+  // Always JSON, whatever the route's success responses are (history: NDJSON or CSV too).
+  Object.fromEntries(statuses.map((s) => [s, { description: 'Error', content: { 'application/json': { schema: Type.Ref('ErrorBody') } } }]));

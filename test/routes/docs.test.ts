@@ -4,7 +4,7 @@ import { type TestApp, build } from '../helpers/build-app.js';
 
 interface OpenApi {
   openapi: string;
-  paths: Record<string, Record<string, { responses: Record<string, unknown>; requestBody?: { content: Record<string, unknown> } }>>;
+  paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, unknown> }>; requestBody?: { content: Record<string, unknown> } }>>;
   components: { schemas: Record<string, unknown> };
 }
 
@@ -25,7 +25,11 @@ describe('API documentation', () => {
     const predict = doc.paths['/predict']!.post!;
     assert.deepEqual(Object.keys(predict.responses).sort(), ['200', '400', '401', '403', '413', '415', '422', '429', '500', '503']);
     assert.ok(predict.requestBody?.content['multipart/form-data'], 'the form is documented as multipart');
-    assert.deepEqual(Object.keys(doc.paths['/prediction_history']!.get!.responses).sort(), ['200', '400', '401', '403', '429', '500', '503']);
+    const history = doc.paths['/prediction_history']!.get!.responses;
+    assert.deepEqual(Object.keys(history).sort(), ['200', '400', '401', '403', '429', '500', '503']);
+    // Records come as JSON, NDJSON or CSV; errors always as JSON.
+    assert.deepEqual(Object.keys(history['200']!.content ?? {}).sort(), ['application/json', 'application/x-ndjson', 'text/csv']);
+    for (const status of ['400', '503']) assert.deepEqual(Object.keys(history[status]!.content ?? {}), ['application/json'], status);
     assert.ok(doc.components.schemas.ErrorBody && doc.components.schemas.PredictionRecord);
   });
 
