@@ -41,15 +41,19 @@ export function redactUrlCredentials(url: string): string {
   return url.replace(URL_SECRET_VALUE, '$1***');
 }
 
-/** The key a request presents: `Authorization: Bearer …` or `X-API-Key`, never the URL. */
+/**
+ * The key a request presents: `Authorization: Bearer …` or `X-API-Key`, never the URL. Two
+ * different keys are refused: which one the client meant is not ours to guess.
+ */
 function presentedKey(request: FastifyRequest): string | undefined {
   const auth = request.headers.authorization;
-  if (typeof auth === 'string') {
-    const m = /^Bearer\s+(\S+)\s*$/i.exec(auth);
-    if (m) return m[1];
-  }
+  const bearer = typeof auth === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(auth)?.[1] : undefined;
   const header = request.headers['x-api-key'];
-  return typeof header === 'string' && header !== '' ? header.trim() : undefined;
+  const apiKey = typeof header === 'string' && header !== '' ? header.trim() : undefined;
+  if (bearer !== undefined && apiKey !== undefined && bearer !== apiKey) {
+    throw Errors.unauthorized('two different keys were sent, in Authorization and in X-API-Key; send one');
+  }
+  return bearer ?? apiKey;
 }
 
 /**

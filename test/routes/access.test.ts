@@ -62,10 +62,15 @@ describe('API keys', () => {
       assert.equal(res.statusCode, 401, JSON.stringify(headers));
       assert.doesNotMatch(res.body, new RegExp(key.slice(14)), 'no key material is echoed');
     }
+    // A valid key beside another one: refused, not settled by which header wins.
+    const both = await predict(t, { ...bearer(key), 'x-api-key': 'lw_garbage' });
+    assert.equal(both.statusCode, 401);
+    assert.match(both.json<{ message: string }>().message, /two different keys/);
     const inUrl = await predict(t, {}, `/predict?api_key=${key}`);
     assert.equal(inUrl.statusCode, 401);
     assert.match(inUrl.json<{ message: string }>().message, /not accepted in the URL/);
     assert.equal(await t.history.count(), 0);
+    assert.equal((await predict(t, { ...bearer(key), 'x-api-key': key })).statusCode, 200, 'the same key in both headers is fine');
   });
 
   it('revoke at once, also for another instance on the same database', async (ctx) => {
