@@ -8,17 +8,21 @@ import { patternPng } from '../helpers/images.js';
 import { predictForm } from '../helpers/multipart.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
-/** GET, by default on a connection of its own, so that the cluster may hand each scrape to a different worker. */
-function get(url: string, agent: Agent | false = false): Promise<{ status: number; body: string }> {
+/**
+ * A request, by default on a connection of its own: the cluster's primary hands connections to
+ * the workers in turn, so fresh connections spread requests over both.
+ */
+function send(url: string, { agent = false, method = 'GET', body, headers = {} }: { agent?: Agent | false; method?: string; body?: Buffer; headers?: Record<string, string> } = {}): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    request(url, { agent, headers: agent ? {} : { connection: 'close' } }, (res) => {
-      let body = '';
+    request(url, { agent, method, headers: { ...headers, ...(agent ? {} : { connection: 'close' }) } }, (res) => {
+      let text = '';
       res.setEncoding('utf8');
-      res.on('data', (d: string) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    }).on('error', reject).end();
+      res.on('data', (d: string) => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+    }).on('error', reject).end(body);
   });
 }
+const get = (url: string, agent: Agent | false = false) => send(url, { agent });
 
 /** The samples of a metric in Prometheus text: labels as written, and values. */
 function samples(text: string, name: string): { labels: string; value: number }[] {
@@ -31,18 +35,18 @@ describe('leakwatch serve --workers', () => {
     const dir = tempDir(t);
     const server = await startServerProcess({ DATABASE_URL: `sqlite:${join(dir, 'p.db')}`, WORKERS: '2' });
     try {
-      const results = await Promise.all(Array.from({ length: 8 }, async (_, i) => {
-        const { payload, headers } = predictForm(patternPng(48, 48, i + 1), 'multi');
-        return fetch(`${server.url}/predict`, { method: 'POST', body: payload, headers });
-      }));
-      assert.deepEqual(results.map((r) => r.status), Array(8).fill(200));
-      const rows = (await (await fetch(`${server.url}/prediction_history`)).json()) as PredictionRecord[];
-      assert.equal(rows.length, 8);
-      // Each worker logs its own "listening" line (pino adds its pid).
+      // Each worker logs its own "listening" line (pino adds its pid); the first one is enough to start.
       const deadline = Date.now() + 20_000;
       while ((server.output().match(/Server listening/g) ?? []).length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
       const pids = new Set([...server.output().matchAll(/"pid":(\d+)[^\n]*Server listening/g)].map((m) => m[1]));
       assert.equal(pids.size, 2, server.output());
+      const results = await Promise.all(Array.from({ length: 8 }, async (_, i) => {
+        const { payload, headers } = predictForm(patternPng(48, 48, i + 1), 'multi');
+        return send(`${server.url}/predict`, { method: 'POST', body: payload, headers });
+      }));
+      assert.deepEqual(results.map((r) => r.status), Array(8).fill(200));
+      const rows = JSON.parse((await get(`${server.url}/prediction_history`)).body) as PredictionRecord[];
+      assert.equal(rows.length, 8);
 
       // Both processes classified some of the eight uploads, so no one process's metrics hold all eight.
       const served = new Set([...server.output().matchAll(/"pid":(\d+)[^\n]*"url":"\/predict"[^\n]*"msg":"incoming request"/g)].map((m) => m[1]));
