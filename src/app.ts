@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import cors from '@fastify/cors';
 import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
@@ -8,8 +7,8 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
 import type { KeyStore } from './auth/key-store.js';
 import { type Config, corsOrigins, trustProxySetting } from './config.js';
-import { ErrorBody, Errors } from './errors.js';
-import { clientErrorHandler } from './http/client-error.js';
+import { ErrorBody, Errors, errorBody } from './errors.js';
+import { clientErrorHandler, expectationFailedHandler } from './http/client-error.js';
 import { installErrorHandling } from './http/error-handler.js';
 import { installSecurityHeaders } from './http/security-headers.js';
 import type { Classifier } from './inference/classifier.js';
@@ -75,8 +74,7 @@ export async function buildApp({ config, classifier, history, keys, logger }: Ap
     frameworkErrors: (err, request, reply) => {
       const apiError = err.code === 'FST_ERR_BAD_URL' ? Errors.badUrl() : Errors.badRequest('The request was rejected.');
       request.log.info({ code: apiError.code, reason: err.message }, 'request rejected');
-      const body: ErrorBody = { code: apiError.code, message: apiError.message, request_id: request.id };
-      void (reply as FastifyReply).code(apiError.statusCode).header('x-request-id', request.id).send(body);
+      void (reply as FastifyReply).code(apiError.statusCode).header('x-request-id', request.id).send(errorBody(apiError, request.id));
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
@@ -93,12 +91,7 @@ export async function buildApp({ config, classifier, history, keys, logger }: Ap
       throw Errors.badRequest('An HTTP/1.1 request needs a Host header.');
     }
   });
-  // An Expect other than 100-continue: Node would answer an empty 417.
-  app.server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
-    const requestId = randomUUID();
-    const body: ErrorBody = { code: 'bad_request', message: `Expect: ${String(req.headers.expect).slice(0, 100)} is not supported; only 100-continue is.`, request_id: requestId };
-    res.writeHead(417, { 'content-type': 'application/json; charset=utf-8', 'x-request-id': requestId, connection: 'close' }).end(JSON.stringify(body));
-  });
+  app.server.on('checkExpectation', expectationFailedHandler);
   app.addHook('onSend', async (_request, reply) => {
     if (draining) void reply.header('connection', 'close');
   });

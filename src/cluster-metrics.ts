@@ -43,7 +43,7 @@ export class ClusterMetricsError extends Error {
 }
 
 /** This process's registry: a single server. */
-export function localMetrics(registry: Registry): MetricsSource {
+function localMetrics(registry: Registry): MetricsSource {
   return { contentType: registry.contentType, text: () => registry.metrics(), close: () => undefined };
 }
 

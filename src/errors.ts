@@ -88,6 +88,9 @@ export const Errors = {
   internal: () => new ApiError(500, 'internal_error', 'An internal error occurred. It has been logged.'),
 } as const;
 
+/** The body an ApiError is answered with. */
+export const errorBody = (err: ApiError, requestId: string): ErrorBody => ({ code: err.code, message: err.message, request_id: requestId });
+
 /** Responses every route may produce, for OpenAPI. */
 export const errorResponses = (...statuses: number[]) =>
   // Always JSON, whatever the route's success responses are (history: NDJSON or CSV too).

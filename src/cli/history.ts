@@ -31,8 +31,8 @@ async function open(config: Config): Promise<HistoryStore> {
 export interface ExportOptions {
   format: RecordFormat;
   out?: string;
-  /** `limit` as typed (a string) or already parsed. */
-  filters: Omit<HistoryQuerystring, 'limit'> & { limit?: string | number };
+  /** `limit` as typed: checked here, so that a bad one is reported like the other filters. */
+  filters: Omit<HistoryQuerystring, 'limit'> & { limit?: string };
 }
 
 /** The export flag for a query parameter, so that errors name what the user typed. */
@@ -40,9 +40,9 @@ const FLAGS: Record<string, string> = { sensor_id: '--sensor-id' };
 
 /** Export's filters as a query, or one line naming the bad option: the shared parser words its errors for HTTP. */
 function exportQuery({ limit, ...filters }: ExportOptions['filters']): HistoryQuery {
-  const n = typeof limit === 'string' && /^\d+$/.test(limit) ? Number(limit) : limit;
-  if (n !== undefined && (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 1)) {
-    fail(`invalid --limit: ${JSON.stringify(String(limit))} is not a whole number from 1 to ${Number.MAX_SAFE_INTEGER}`);
+  const n = limit === undefined ? undefined : Number(limit);
+  if (limit !== undefined && !(/^\d+$/.test(limit) && Number.isSafeInteger(n) && n! >= 1)) {
+    fail(`invalid --limit: ${JSON.stringify(limit)} is not a whole number from 1 to ${Number.MAX_SAFE_INTEGER}`);
   }
   try {
     return toHistoryQuery(n === undefined ? filters : { ...filters, limit: n });

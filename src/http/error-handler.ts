@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ApiError, type ErrorBody, Errors } from '../errors.js';
+import { ApiError, Errors, errorBody } from '../errors.js';
 import { ClassifierUnavailableError, InferenceError } from '../inference/classifier.js';
 
 /** Errors raised by Fastify, @fastify/multipart and busboy, mapped to our catalogue by code. */
@@ -79,14 +79,13 @@ export function installErrorHandling(
     } else {
       request.log.error({ err: err.cause ?? err, code: apiError.code }, 'request failed');
     }
-    const body: ErrorBody = { code: apiError.code, message: apiError.message, request_id: request.id };
-    void reply.code(apiError.statusCode).headers(apiError.headers).send(body);
+    void reply.code(apiError.statusCode).headers(apiError.headers).send(errorBody(apiError, request.id));
   });
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0] ?? '/';
     const allowed = METHODS.filter((method) => app.hasRoute({ method, url: path }));
     const err = allowed.length > 0 ? Errors.methodNotAllowed(request.method, request.url, allowed.join(', ')) : Errors.notFound(request.method, request.url);
     onError(err.code);
-    void reply.code(err.statusCode).headers(err.headers).send({ code: err.code, message: err.message, request_id: request.id } satisfies ErrorBody);
+    void reply.code(err.statusCode).headers(err.headers).send(errorBody(err, request.id));
   });
 }

@@ -15,7 +15,6 @@ import { chunkSpans, readPngHeader } from './png-chunks.js';
  * pixels or refusal, stands.
  */
 
-
 /** Bytes per pixel of the plain variants, by `colour type/bit depth`; absent: not plain. */
 const BYTES_PER_PIXEL: Readonly<Record<string, number>> = {
   '0/8': 1, // grey
