@@ -11,7 +11,7 @@ import { startModuleWorker } from '../src/workers/module-worker.js';
  * validation, no limits, no auth, no metrics, no logging); one inference worker running each image
  * alone as it arrives (the service's decode, preprocessing and ONNX Runtime session, 2 threads,
  * spinning during runs); the record committed by better-sqlite3 on the event loop itself (WAL,
- * synchronous=FULL: fsync'd, as the service's are) before the response. GET /healthz answers 200.
+ * synchronous=FULL: fsync'd, as the service's are) before the response.
  * Not a server to run: a yardstick for what the service's own path costs (bench/floor.ts).
  * Driven over IPC: {type:'start', modelPath, dbPath} → {type:'listening', url}; {type:'exit'}.
  */
@@ -65,8 +65,7 @@ async function start(modelPath: string, dbPath: string): Promise<string> {
 
   const server = createServer((req, res) => {
     if (req.method === 'POST' && req.url === '/predict') return void predict(req, res);
-    res.writeHead(req.url === '/healthz' ? 200 : 404, { 'content-type': 'application/json' });
-    res.end('{"status":"ok"}');
+    res.writeHead(404).end();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -33,10 +33,11 @@ log(`bar: 1.15 × (${raw.batch1.msPerBatch.toFixed(2)} + ${decodeMs.toFixed(2)})
 const uploads = buildImageSets(plan.load.imagesPerSize).find((s) => s.name === '224')!.uploads;
 const dir = await mkdtemp(join(tmpdir(), 'leakwatch-floor-'));
 const floor = new IpcChild<{ type: 'start'; modelPath: string; dbPath: string } | { type: 'exit' }, { type: 'listening'; url: string }>('./floor-server.ts');
-const service = await startServer(plan.modelPath);
+let service: Awaited<ReturnType<typeof startServer>> | undefined;
 type Row = { round: number; server: string; p50: number; p99: number; n: number };
 const rows: Row[] = [];
 try {
+  service = await startServer(plan.modelPath);
   const { url: floorUrl } = await floor.request({ type: 'start', modelPath: plan.modelPath, dbPath: join(dir, 'floor.db') }, 'listening');
   const servers = [{ name: 'floor', url: floorUrl }, { name: 'leakwatch', url: service.url }];
   for (let turn = 1; turn <= ROUNDS; turn++) {
@@ -52,7 +53,7 @@ try {
   }
 } finally {
   await floor.close({ type: 'exit' });
-  await service.stop();
+  await service?.stop();
   await rm(dir, { recursive: true, force: true });
 }
 const of = (name: string) => median(rows.filter((r) => r.server === name).map((r) => r.p50));
