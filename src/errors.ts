@@ -24,6 +24,16 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * A bad query parameter. Which one and why are kept apart from the message, for a caller that
+ * words them its own way (the CLI names its flag instead).
+ */
+export class InvalidParameterError extends ApiError {
+  constructor(readonly parameter: string, readonly reason: string) {
+    super(400, 'invalid_parameter', `Invalid query parameter '${parameter}': ${reason}.`);
+  }
+}
+
 const MiB = 1024 * 1024;
 const formatBytes = (n: number) => (n % MiB === 0 ? `${n / MiB} MiB` : `${n} bytes`);
 
@@ -55,13 +65,12 @@ export const Errors = {
     new ApiError(413, 'upload_too_large', `The upload exceeds the limit of ${formatBytes(limit)}.`, { connection: 'close' }),
   imageTooLarge: (width: number, height: number, limit: number) =>
     new ApiError(413, 'image_too_large', `The image is ${width}×${height} pixels, over the limit of ${limit} pixels.`),
-  invalidParameter: (name: string, reason: string) =>
-    new ApiError(400, 'invalid_parameter', `Invalid query parameter '${name}': ${reason}.`),
+  invalidParameter: (name: string, reason: string) => new InvalidParameterError(name, reason),
   badRequest: (reason: string) => new ApiError(400, 'bad_request', reason),
   badUrl: () => new ApiError(400, 'bad_request', 'The URL is malformed (an invalid percent-encoding).'),
   /** `allow`: the route's methods, as the Allow header lists them ("GET, HEAD"). */
-  methodNotAllowed: (method: string, url: string, allow: string) =>
-    new ApiError(405, 'method_not_allowed', `${method} is not allowed on ${(url.split('?')[0] ?? '').slice(0, 200)}; it takes ${allow}.`, { allow }),
+  methodNotAllowed: (method: string, path: string, allow: string) =>
+    new ApiError(405, 'method_not_allowed', `${method} is not allowed on ${path.slice(0, 200)}; it takes ${allow}.`, { allow }),
   clientClosed: () => new ApiError(400, 'client_closed', 'The client closed the connection before the request was complete.'),
   unauthorized: (reason: string) =>
     new ApiError(401, 'unauthorized', `Unauthorized: ${reason}.`, { 'www-authenticate': 'Bearer realm="leakwatch"' }),

@@ -12,7 +12,7 @@ import type { Config } from '../config.js';
 import { type RecordFormat, recordStream, unescapeCsvText } from '../history/formats.js';
 import { type HistoryQuerystring, parseInstant, toHistoryQuery } from '../http/history-query.js';
 import { sensorIdProblem } from '../policy/sensor-id.js';
-import { ApiError } from '../errors.js';
+import { ApiError, InvalidParameterError } from '../errors.js';
 import { openHistory } from '../server.js';
 import { parseDatabaseUrl } from '../store/dialect.js';
 import type { HistoryQuery, HistoryStore } from '../store/history-store.js';
@@ -47,10 +47,9 @@ function exportQuery({ limit, ...filters }: ExportOptions['filters']): HistoryQu
   try {
     return toHistoryQuery(n === undefined ? filters : { ...filters, limit: n });
   } catch (err) {
-    if (!(err instanceof ApiError)) throw err;
-    const m = /^Invalid query parameter '([^']+)': (.*?)\.?$/s.exec(err.message);
-    if (err.code !== 'invalid_parameter' || !m) fail(err.message);
-    fail(`invalid ${FLAGS[m[1]!] ?? `--${m[1]!}`}: ${m[2]!}`);
+    if (err instanceof InvalidParameterError) fail(`invalid ${FLAGS[err.parameter] ?? `--${err.parameter}`}: ${err.reason}`);
+    if (err instanceof ApiError) fail(err.message);
+    throw err;
   }
 }
 

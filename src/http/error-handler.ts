@@ -84,7 +84,7 @@ export function installErrorHandling(
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0] ?? '/';
     const allowed = METHODS.filter((method) => app.hasRoute({ method, url: path }));
-    const err = allowed.length > 0 ? Errors.methodNotAllowed(request.method, request.url, allowed.join(', ')) : Errors.notFound(request.method, request.url);
+    const err = allowed.length > 0 ? Errors.methodNotAllowed(request.method, path, allowed.join(', ')) : Errors.notFound(request.method, request.url);
     onError(err.code);
     void reply.code(err.statusCode).headers(err.headers).send(errorBody(err, request.id));
   });
