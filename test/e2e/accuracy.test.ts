@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { generateSample } from '../../src/synth/sample.js';
 import { type TestApp, build } from '../helpers/build-app.js';
+import { predictForm } from '../helpers/multipart.js';
 
 // A seed that neither training (1), validation (2), evaluation (3) nor the parity fixtures (4) use.
 const SEED = 90210;
@@ -35,10 +36,8 @@ describe('the default model on freshly generated frames, over HTTP', () => {
   it(`classifies ${COUNT} new synthetic frames (every size and PNG colour type) at the default model's accuracy`, async () => {
     const classify = async (i: number): Promise<Outcome> => {
       const { png, meta } = generateSample(SEED, i);
-      const form = new FormData();
-      form.append('file', new Blob([png], { type: 'image/png' }), `frame-${i}.png`);
-      form.append('sensor_id', `synth-${meta.width}x${meta.height}-${meta.colourType}`);
-      const res = await fetch(`${url}/predict`, { method: 'POST', body: form });
+      const { payload, headers } = predictForm(png, `synth-${meta.width}x${meta.height}-${meta.colourType}`, `frame-${i}.png`);
+      const res = await fetch(`${url}/predict`, { method: 'POST', body: payload, headers });
       const body = await res.text();
       assert.equal(res.status, 200, body);
       const { prediction, severity } = JSON.parse(body) as { prediction: string; severity: string };
