@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { pngChunk } from '../src/synth/png-encode.js';
 import { predictForm } from '../test/helpers/multipart.js';
+import { IEND, assemble, ihdr } from '../test/helpers/png-bytes.js';
 import { ROOT } from './plan.js';
 import { vmRssKb } from './proc.js';
 import { startServer } from './server-process.js';
@@ -19,17 +20,11 @@ const CLIENTS = Number(process.env.BIG_CLIENTS ?? 20);
 const LIMIT_MB = 1024;
 
 function flatRgba16Png(side: number): Buffer {
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(side, 0);
-  header.writeUInt32BE(side, 4);
-  header[8] = 16; // bit depth
-  header[9] = 6; // RGBA
   const row = Buffer.alloc(1 + side * 8, 0x40);
   row[0] = 0; // filter: none
   const rows = Buffer.alloc(row.length * side);
   for (let y = 0; y < side; y++) row.copy(rows, y * row.length);
-  const signature = Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]);
-  return Buffer.concat([signature, pngChunk('IHDR', header), pngChunk('IDAT', deflateSync(rows, { level: 9 })), pngChunk('IEND', Buffer.alloc(0))]);
+  return assemble(ihdr(side, side, 16, 6), pngChunk('IDAT', deflateSync(rows, { level: 9 })), IEND);
 }
 
 const png = flatRgba16Png(SIDE);
